@@ -1,0 +1,1 @@
+"""Benchmarks: engine tick latency against raw runtimes, with a versioned JSON report."""

@@ -1,0 +1,73 @@
+"""The runtimes `leapp-ros bench` times side by side: our engine, raw onnxruntime, leapp.InferenceManager."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from leapp_ros.bundle import Bundle
+from leapp_ros.engine import BackendOptions, Engine
+
+
+@dataclass
+class Runtime:
+    """A named callable that performs one policy tick on prepared inputs."""
+
+    runtime: str
+    backend: str
+    tick: Callable[[], object]
+    close: Callable[[], None] = lambda: None
+
+
+def random_inputs(bundle: Bundle, seed: int = 0) -> dict[str, np.ndarray]:
+    """One frame of plausible random pipeline inputs (unit quaternions where the port is a rotation)."""
+    rng = np.random.default_rng(seed)
+    frame = {}
+    for port in bundle.inputs:
+        if np.issubdtype(port.dtype, np.floating):
+            value = rng.standard_normal(port.shape).astype(port.dtype) * 0.1
+            names = port.last_axis_names or ()
+            if port.shape and port.shape[-1] == 4 and ("qw" in names or "w" in names):
+                value = value + np.where(np.array([n in ("qw", "w") for n in names]), 1.0, 0.0).astype(port.dtype)
+                value /= np.linalg.norm(value, axis=-1, keepdims=True)
+        else:
+            value = rng.integers(0, 3, size=port.shape).astype(port.dtype)
+        frame[port.key] = np.ascontiguousarray(value)
+    return frame
+
+
+def engine_runtime(bundle: Bundle, options: BackendOptions, frame: dict[str, np.ndarray]) -> Runtime:
+    engine = Engine(bundle, options)
+    backend = ",".join(sorted({str(d["backend"]) for d in engine.describe()}))
+    return Runtime("leapp_ros", backend, lambda: engine.run(frame), engine.close)
+
+
+def raw_onnxruntime_runtimes(bundle: Bundle, options: BackendOptions,
+                             frame: dict[str, np.ndarray]) -> list[Runtime]:
+    """Plain `session.run` per ONNX node with the engine's session options and numpy feeds (no I/O binding)."""
+    if any(node.backend != "onnx" for node in bundle.nodes) or len(bundle.nodes) != 1:
+        return []  # raw comparison is defined for single-node ONNX bundles
+    import onnxruntime as ort
+
+    from leapp_ros.engine.backends.onnxruntime_backend import session_options
+    node = bundle.nodes[0]
+    session = ort.InferenceSession(str(node.model_path), sess_options=session_options(options),
+                                   providers=["CPUExecutionProvider"])
+    feed = {p.name: frame[p.key] if p.key in frame else np.array(bundle.initial_value(p.key))
+            for p in node.inputs}
+    names = [p.name for p in node.outputs]
+    return [Runtime("onnxruntime", "onnxruntime", lambda: session.run(names, feed))]
+
+
+def inference_manager_runtime(bundle: Bundle, frame: dict[str, np.ndarray]) -> Runtime | None:
+    """leapp's reference runtime, when leapp is installed (torch tensors in, as it expects)."""
+    try:
+        import torch
+        from leapp import InferenceManager
+    except ImportError:
+        return None
+    manager = InferenceManager(str(bundle.yaml_path))
+    tensors = {key: torch.from_numpy(value.copy()) for key, value in frame.items()}
+    return Runtime("leapp.InferenceManager", "leapp", lambda: manager.run_policy(tensors))

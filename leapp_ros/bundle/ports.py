@@ -1,0 +1,117 @@
+"""Parse and check one YAML port description into a `Port`."""
+
+from __future__ import annotations
+
+import json
+from types import MappingProxyType
+from typing import Any, Callable
+
+import numpy as np
+
+from leapp_ros.bundle.connection import parse_connection
+from leapp_ros.bundle.model import AxisNames, Port
+
+# leapp's dtype vocabulary that maps onto numpy; bfloat16 and unsigned >8-bit have no numpy/torch runtime mapping.
+NUMPY_DTYPES: dict[str, np.dtype] = {
+    name: np.dtype(name)
+    for name in ("float64", "float32", "float16", "int8", "int16", "int32", "int64", "uint8", "bool")
+}
+UNSUPPORTED_DTYPES = {"bfloat16": "bfloat16 has no numpy representation",
+                      "uint16": "leapp has no torch mapping for uint16",
+                      "uint32": "leapp has no torch mapping for uint32",
+                      "uint64": "leapp has no torch mapping for uint64"}
+TEMPORAL_AXIS = "__temporal_axis__"
+KNOWN_PORT_KEYS = {"name", "dtype", "shape", "type", "kind", "element_names", "temporal_period_ms",
+                   "isaaclab_connection", "is_state"}
+
+Fail = Callable[[str], Exception]
+
+
+def parse_port(raw: Any, node: str, direction: str, index: int, fail: Callable[..., Exception]) -> Port:
+    """Build a Port from its YAML mapping; `fail(message, port=...)` makes the error to raise."""
+    where = f"{direction} #{index}"
+    if not isinstance(raw, dict):
+        raise fail(f"{where} must be a mapping, got {type(raw).__name__}")
+    name = raw.get("name")
+    if not isinstance(name, str) or not name:
+        raise fail(f"{where} has no 'name'")
+    if "/" in name:
+        raise fail("port names must not contain '/' (runtime keys are split on '/')", port=name)
+    for key in ("dtype", "shape", "type"):
+        if key not in raw:
+            raise fail(f"missing required key '{key}'", port=name)
+    if raw["type"] != "tensor":
+        raise fail(f"unsupported port type {raw['type']!r} (only 'tensor')", port=name)
+    dtype = _parse_dtype(raw["dtype"], lambda m: fail(m, port=name))
+    shape = _parse_shape(raw["shape"], lambda m: fail(m, port=name))
+    element_names = _align_element_names(raw.get("element_names"), shape, lambda m: fail(m, port=name))
+    kind = raw.get("kind")
+    if kind is not None and not isinstance(kind, str):
+        raise fail(f"'kind' must be a string, got {kind!r}", port=name)
+    connection = None
+    if raw.get("isaaclab_connection") is not None:
+        try:
+            connection = parse_connection(raw["isaaclab_connection"])
+        except ValueError as exc:
+            raise fail(str(exc), port=name) from None
+        expected = ("state", "command") if direction == "input" else ("write",)
+        if connection.kind not in expected:
+            raise fail(f"isaaclab_connection '{connection}' cannot be an {direction}", port=name)
+    extra = {k: v for k, v in raw.items() if k not in KNOWN_PORT_KEYS}
+    return Port(node=node, name=name, direction=direction, dtype=dtype, shape=shape, kind=kind,
+                element_names=element_names, connection=connection,
+                is_state=bool(raw.get("is_state", False)), extra=MappingProxyType(extra))
+
+
+def _parse_dtype(value: Any, fail: Fail) -> np.dtype:
+    if value in UNSUPPORTED_DTYPES:
+        raise fail(f"dtype '{value}' is not supported: {UNSUPPORTED_DTYPES[value]}")
+    if value not in NUMPY_DTYPES:
+        raise fail(f"unknown dtype {value!r} (known: {', '.join(NUMPY_DTYPES)})")
+    return NUMPY_DTYPES[value]
+
+
+def _parse_shape(value: Any, fail: Fail) -> tuple[int, ...]:
+    if isinstance(value, str):  # InferenceManager accepts a JSON string too
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError:
+            raise fail(f"shape {value!r} is neither a list nor a JSON list") from None
+    if not isinstance(value, list) or not all(isinstance(d, int) and not isinstance(d, bool) for d in value):
+        raise fail(f"shape must be a list of integers (static shapes only), got {value!r}")
+    if any(d < 0 for d in value):
+        raise fail(f"shape {value} has a negative dimension")
+    return tuple(value)
+
+
+def _align_element_names(value: Any, shape: tuple[int, ...], fail: Fail) -> tuple[AxisNames, ...] | None:
+    """Normalise leapp's shorthands and align the labelled axes to the tensor's axes.
+
+    leapp 0.7 labels the trailing axes (the batch axis is never labelled); leapp 0.3 labels every
+    axis. Both satisfy: as many entries as axes -> from axis 0, fewer -> the trailing axes.
+    """
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = [[value]]
+    elif isinstance(value, list) and value and all(isinstance(v, str) and v != TEMPORAL_AXIS for v in value):
+        value = [value]
+    if not isinstance(value, list):
+        raise fail(f"element_names must be a list, got {type(value).__name__}")
+    if len(value) > len(shape):
+        raise fail(f"element_names label {len(value)} axes but the shape {list(shape)} has {len(shape)}")
+    aligned: list[AxisNames] = [None] * (len(shape) - len(value))
+    for axis, entry in enumerate(value, start=len(aligned)):
+        if entry is None or entry == TEMPORAL_AXIS:
+            aligned.append(None)
+            continue
+        if not isinstance(entry, list) or not all(isinstance(n, str) for n in entry):
+            raise fail(f"element_names entry for axis {axis} must be a list of strings, got {entry!r}")
+        if len(entry) != shape[axis]:
+            raise fail(f"element_names for axis {axis} have {len(entry)} names but the axis has size "
+                       f"{shape[axis]} (shape {list(shape)})")
+        if len(set(entry)) != len(entry):
+            dup = sorted({n for n in entry if entry.count(n) > 1})
+            raise fail(f"element_names for axis {axis} repeat {dup}")
+        aligned.append(tuple(entry))
+    return tuple(aligned)

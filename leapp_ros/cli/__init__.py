@@ -1,0 +1,1 @@
+"""Command-line tools (`leapp-ros ...`): one module per subcommand, one error convention for all."""

@@ -1,0 +1,51 @@
+"""`leapp-ros`: inspect, replay, bench, run and sim LEAPP bundles from the command line."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from leapp_ros.cli.errors import run_guarded
+
+# subcommand -> (module with add_arguments(parser) and run(args) -> int, help text)
+SUBCOMMANDS: dict[str, tuple[str, str]] = {
+    "inspect": ("leapp_ros.cli.inspect", "show a bundle's contract, feedback, rate and binding plan"),
+    "replay": ("leapp_ros.cli.replay", "run a bundle over recorded input frames and write every output"),
+    "bench": ("leapp_ros.cli.bench", "time the engine against raw runtimes and write JSON"),
+    "run": ("leapp_ros.node.run_cli", "run the deploy node without ROS tooling (DDS or rclpy transport)"),
+    "sim": ("leapp_ros.sim.cli", "run the MuJoCo robot bridge"),
+    "demo": ("leapp_ros.demo.cli", "run the sim-to-sim demo: MuJoCo robot + deploy node, metrics and a plot"),
+    "build-engines": ("leapp_ros.engine.build_engines", "pre-build TensorRT engines for a bundle on this machine"),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="leapp-ros", description=__doc__)
+    parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name, (module_name, help_text) in SUBCOMMANDS.items():
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError as exc:
+            # A subcommand whose module or optional dependency is missing is listed but explains itself.
+            sub = subparsers.add_parser(name, help=f"{help_text} (unavailable: {exc})")
+            sub.set_defaults(unavailable=f"'{name}' is unavailable: {exc}")
+            continue
+        sub = subparsers.add_parser(name, help=help_text, description=help_text)
+        sub.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks")
+        module.add_arguments(sub)
+        sub.set_defaults(handler=module.run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if getattr(args, "unavailable", None):
+        print(f"leapp-ros: error: {args.unavailable}", file=sys.stderr)
+        return 2
+    return run_guarded(lambda: args.handler(args), debug=args.debug)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,66 @@
+"""PyTorch backend for `jit` (TorchScript) and `pt2` (torch.export) nodes."""
+
+from __future__ import annotations
+
+from typing import Mapping, Sequence
+
+import numpy as np
+
+from leapp_ros.bundle import ModelNode
+from leapp_ros.engine.backends.base import BackendOptions
+from leapp_ros.errors import EngineError
+
+
+def import_torch():
+    try:
+        import torch
+    except ImportError:
+        raise EngineError("PyTorch is not installed; jit/pt2 bundles need it: "
+                          "pip install torch (the CPU build is enough)") from None
+    return torch
+
+
+class TorchBackend:
+    """Runs a TorchScript or ExportedProgram node eagerly under inference mode."""
+
+    name = "torch"
+
+    def __init__(self, node: ModelNode, options: BackendOptions) -> None:
+        torch = import_torch()
+        if node.backend not in ("jit", "pt2"):
+            raise EngineError(f"node '{node.name}': backend 'torch' runs jit/pt2 models, not '{node.backend}'")
+        if options.device != "cpu" and not torch.cuda.is_available():
+            raise EngineError(f"node '{node.name}': device '{options.device}' requested but torch sees no CUDA")
+        self.node = node
+        self._torch = torch
+        self._device = torch.device(options.device)
+        self._input_names = [p.name for p in node.inputs]
+        try:
+            if node.backend == "jit":
+                module = torch.jit.load(str(node.model_path), map_location=self._device).eval()
+            else:  # an ExportedProgram's module() refuses eval(); it is traced in eval mode already
+                module = torch.export.load(str(node.model_path)).module().to(self._device)
+        except Exception as exc:  # noqa: BLE001 - torch raises RuntimeError and friends
+            raise EngineError(f"node '{node.name}': PyTorch cannot load '{node.model_path.name}': "
+                              f"{str(exc).strip().splitlines()[0]}") from None
+        self._module = module
+        self._n_outputs = len(node.outputs)
+
+    def run(self, feed: Mapping[str, np.ndarray]) -> Sequence[np.ndarray]:
+        torch = self._torch
+        with torch.inference_mode():
+            args = [torch.from_numpy(feed[name]).to(self._device) for name in self._input_names]
+            result = self._module(*args)
+        outputs = (result,) if isinstance(result, torch.Tensor) else tuple(result)
+        if len(outputs) != self._n_outputs:
+            raise EngineError(f"node '{self.node.name}': the model returned {len(outputs)} outputs, "
+                              f"the YAML declares {self._n_outputs}")
+        # Copy out: TorchScript/ExportedProgram return constant buffers (kp/kd) by reference (spec §9.2).
+        return [o.detach().to("cpu").numpy().copy() for o in outputs]
+
+    def describe(self) -> dict[str, object]:
+        return {"backend": self.name, "library": f"torch {self._torch.__version__}", "device": str(self._device),
+                "format": self.node.backend}
+
+    def close(self) -> None:
+        self._module = None

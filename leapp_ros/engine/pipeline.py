@@ -1,0 +1,129 @@
+"""The pipeline engine: runs a bundle's nodes in order with data_flow and feedback routing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Mapping
+
+import numpy as np
+
+from leapp_ros.bundle import Bundle, load_bundle
+from leapp_ros.engine.backends import Backend, BackendOptions, create_backend
+from leapp_ros.errors import EngineError
+
+
+class Engine:
+    """Owns the backends and the feedback state of one bundle.
+
+    `run(inputs)` takes every external input by key (`node/port`) with the declared shape and dtype and
+    returns every external output by key. Arrays passed in are only read; arrays returned belong to the
+    caller. Feedback buffers are private, start from the bundle's initial values and are committed only
+    after every node of the tick succeeded, so a failed tick leaves the state as it was.
+    """
+
+    def __init__(self, bundle: Bundle, options: BackendOptions | None = None) -> None:
+        self.bundle = bundle
+        self.options = options or BackendOptions()
+        self._backends: list[Backend] = []
+        try:
+            for node in bundle.nodes:
+                self._backends.append(create_backend(node, self.options))
+        except BaseException:
+            self.close()
+            raise
+        # Per-node feed dicts live for the engine's lifetime; the tick only swaps values in them.
+        self._feeds: list[dict[str, np.ndarray]] = [{} for _ in bundle.nodes]
+        node_index = {node.name: i for i, node in enumerate(bundle.nodes)}
+        self._external = [(p.key, node_index[p.node], p.name, p.shape, p.dtype) for p in bundle.inputs]
+        self._feedback_buffers: dict[str, np.ndarray] = {}
+        for edge in bundle.feedback:
+            port = bundle.port(edge.target)
+            buffer = np.array(bundle.initial_value(edge.target), dtype=port.dtype, copy=True)
+            self._feedback_buffers[edge.target] = buffer
+            self._feeds[node_index[port.node]][port.name] = buffer
+        # Routing per node: (output index, external key or None, [(feed, name)] data_flow, [buffer] feedback).
+        external_outputs = {p.key for p in bundle.outputs}
+        self._routes: list[list[tuple[int, str | None, list, list]]] = []
+        for node in bundle.nodes:
+            routes = []
+            for index, port in enumerate(node.outputs):
+                flows = [(self._feeds[node_index[e.target.split("/")[0]]], e.target.split("/")[1])
+                         for e in bundle.data_flow if e.source == port.key]
+                feedback = [self._feedback_buffers[e.target] for e in bundle.feedback if e.source == port.key]
+                routes.append((index, port.key if port.key in external_outputs else None, flows, feedback))
+            self._routes.append(routes)
+        self._pending: list[tuple[np.ndarray, np.ndarray]] = []
+
+    @classmethod
+    def load(cls, path: str | Path, options: BackendOptions | None = None) -> "Engine":
+        return cls(load_bundle(path), options)
+
+    @property
+    def input_keys(self) -> list[str]:
+        return [key for key, *_ in self._external]
+
+    @property
+    def output_keys(self) -> list[str]:
+        return [p.key for p in self.bundle.outputs]
+
+    def describe(self) -> list[dict[str, object]]:
+        return [{"node": b.node.name, **b.describe()} for b in self._backends]
+
+    def reset(self) -> None:
+        """Restore every feedback buffer from the bundle's initial values (zeros where absent)."""
+        for key, buffer in self._feedback_buffers.items():
+            np.copyto(buffer, self.bundle.initial_value(key))
+
+    def feedback_state(self) -> dict[str, np.ndarray]:
+        """A copy of the current feedback buffers, for inspection and tests."""
+        return {key: buffer.copy() for key, buffer in self._feedback_buffers.items()}
+
+    def run(self, inputs: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+        if len(inputs) != len(self._external):
+            self._raise_key_mismatch(inputs)
+        for key, node, name, shape, dtype in self._external:
+            value = inputs.get(key)
+            if not isinstance(value, np.ndarray) or value.shape != shape or value.dtype != dtype:
+                self._raise_bad_input(key, value, inputs, shape, dtype)
+            self._feeds[node][name] = value
+        outputs: dict[str, np.ndarray] = {}
+        pending = self._pending
+        pending.clear()
+        for backend, feed, routes in zip(self._backends, self._feeds, self._routes):
+            results = backend.run(feed)
+            for index, key, flows, feedback in routes:
+                value = results[index]
+                if key is not None:
+                    outputs[key] = value
+                for target_feed, name in flows:
+                    target_feed[name] = value
+                for buffer in feedback:
+                    pending.append((buffer, value))
+        for buffer, value in pending:  # commit feedback only once the whole tick succeeded
+            np.copyto(buffer, value)
+        return outputs
+
+    def _raise_bad_input(self, key: str, value: object, inputs: Mapping[str, np.ndarray], shape, dtype) -> None:
+        if key not in inputs:
+            self._raise_key_mismatch(inputs)
+        got = (f"{value.dtype}{list(value.shape)}" if isinstance(value, np.ndarray)
+               else f"a {type(value).__name__}, not a numpy array")
+        raise EngineError(f"input '{key}' must be {dtype}{list(shape)}, got {got}")
+
+    def _raise_key_mismatch(self, inputs: Mapping[str, np.ndarray]) -> None:
+        expected = set(self.input_keys)
+        missing = sorted(expected - set(inputs))
+        unknown = sorted(set(inputs) - expected)
+        parts = ([f"missing {missing}"] if missing else []) + ([f"unknown {unknown}"] if unknown else [])
+        raise EngineError("pipeline inputs do not match the bundle: " + "; ".join(parts))
+
+    def close(self) -> None:
+        for backend in self._backends:
+            backend.close()
+        self._backends = []
+
+    def __enter__(self) -> "Engine":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

@@ -1,0 +1,45 @@
+"""ament_python package `leapp_ros`; installs with colcon in a ROS 2 workspace or with plain pip."""
+
+from glob import glob
+
+from setuptools import find_packages, setup
+
+PACKAGE = "leapp_ros"
+
+DDS = ["cyclonedds==11.0.1", "rosbags==0.11.9"]
+SIM = ["mujoco>=3.2", "matplotlib>=3.7"]
+TORCH = ["torch>=2.6"]  # install the CPU build first where no GPU is needed (see README)
+EXPORT = ["leapp==0.7.2", "rsl-rl-lib==5.5.1", "onnxscript>=0.1", "tqdm>=4.60"] + TORCH
+TEST = ["pytest>=8", "pytest-timeout>=2.3", "psutil>=5.9"] + DDS + SIM + EXPORT
+
+setup(
+    name=PACKAGE,
+    version="0.1.0",
+    packages=find_packages(exclude=["test", "test.*", "examples", "examples.*"]),
+    package_data={PACKAGE: ["transport/*.xml"]},
+    data_files=[
+        ("share/ament_index/resource_index/packages", [f"resource/{PACKAGE}"]),
+        (f"share/{PACKAGE}", ["package.xml"]),
+        (f"share/{PACKAGE}/launch", glob("launch/*.launch.py")),
+        (f"share/{PACKAGE}/config", glob("config/*.yaml")),
+    ],
+    python_requires=">=3.10",
+    install_requires=["numpy>=1.24", "pyyaml>=6.0", "safetensors>=0.4", "onnx>=1.15", "onnxruntime>=1.17",
+                      "psutil>=5.9", "rich>=13"],
+    extras_require={"dds": DDS, "sim": SIM, "torch": TORCH, "export": EXPORT, "test": TEST},
+    zip_safe=True,
+    maintainer="leapp_ros maintainers",
+    maintainer_email="leapp-ros@example.com",
+    description="Deploy LEAPP policy bundles from Isaac Lab on ROS 2 robots, and export them.",
+    license="Apache-2.0",
+    tests_require=["pytest"],
+    entry_points={
+        "console_scripts": [
+            "leapp-ros = leapp_ros.cli.main:main",
+            "leapp-export = leapp_export.cli:main",
+            # `ros2 run leapp_ros <name>` executables
+            "deploy = leapp_ros.node.main:main",
+            "sim = leapp_ros.sim.cli:main",
+        ],
+    },
+)

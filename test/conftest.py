@@ -1,0 +1,49 @@
+"""Shared test fixtures: the ../shared fixtures (skipped with a reason when absent) and leapp-built bundles."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+FIXTURE_BUNDLES = SHARED / "fixtures" / "bundles"
+GOLDEN_BUNDLES = ["anymal_like_flat", "anymal_like_flat_jit", "anymal_like_flat_pt2", "gru_recurrent",
+                  "anymal_like_history"]
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # test helper modules
+
+
+def shared_path(*parts: str) -> Path:
+    """A path under ../shared; skips the test with a printed reason when shared/ is absent."""
+    path = SHARED.joinpath(*parts)
+    if not path.exists():
+        reason = f"../shared is not present next to the repository ({path} missing)"
+        print(f"SKIP: {reason}")
+        pytest.skip(reason)
+    return path
+
+
+def golden_frames(bundle_dir: Path, bundle) -> tuple[list[dict[str, np.ndarray]], list[dict[str, np.ndarray]]]:
+    """Inputs and expected outputs per step from a fixture's inference_check.json."""
+    document = json.loads((bundle_dir / "inference_check.json").read_text())
+    inputs, outputs = [], []
+    for step in document["steps"]:
+        inputs.append({k: np.asarray(v, dtype=bundle.port(k).dtype).reshape(bundle.port(k).shape)
+                       for k, v in step["inputs"].items()})
+        outputs.append({k: np.asarray(v, dtype=np.float64) for k, v in step["outputs"].items()})
+    return inputs, outputs
+
+
+@pytest.fixture(scope="session")
+def leapp_bundles(tmp_path_factory) -> dict[str, Path]:
+    """Real bundles traced by leapp at test time, built once per session."""
+    pytest.importorskip("leapp", reason="leapp is not installed (pip install -e .[test])")
+    from leapp_builders import build_bundle
+    out = tmp_path_factory.mktemp("leapp_bundles")
+    bundles = {kind: build_bundle(kind, out) for kind in ("mlp", "gru", "lstm", "history", "two_node")}
+    bundles["mlp_jit"] = build_bundle("mlp", out, export_with="jit-script")
+    return bundles

@@ -1,0 +1,99 @@
+"""The `leapp-ros` inspect / replay / bench commands and their error convention, run as real processes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from conftest import shared_path
+
+
+def leapp_ros(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "leapp_ros.cli.main", *args], capture_output=True, text=True,
+                          timeout=240)
+
+
+def test_inspect_json_lists_ports_feedback_and_initial_values():
+    result = leapp_ros("inspect", str(shared_path("fixtures", "bundles", "gru_recurrent")), "--json", "--no-plan")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["schema"] == "leapp-0.7" and report["rate_hz"] == 50.0
+    inputs = {p["name"]: p for p in report["nodes"][0]["inputs"]}
+    assert inputs["robot_root_quat_w"]["element_names"] == [None, ["qx", "qy", "qz", "qw"]]
+    assert inputs["robot_joint_pos"]["connection"] == "state:robot:joint_pos"
+    assert inputs["actor_state_in"]["initial_value_source"] == "initial_values file"
+    assert ["Isaac-Velocity-Flat-Anymal-D/actor_state_out",
+            "Isaac-Velocity-Flat-Anymal-D/actor_state_in"] in report["feedback"]
+
+
+def test_inspect_text_names_rate_problem_of_rateless_bundle():
+    result = leapp_ros("inspect", str(shared_path("fixtures", "bundles", "franka_fr3_reach")), "--no-plan")
+    assert result.returncode == 0, result.stderr
+    assert "schema   leapp-0.3" in result.stdout and "not stated (deploy needs --rate)" in result.stdout
+
+
+@pytest.mark.parametrize("name", ["anymal_like_flat", "anymal_like_history", "anymal_like_flat_pt2"])
+def test_replay_reproduces_golden_file(name, tmp_path):
+    directory = shared_path("fixtures", "bundles", name)
+    out = tmp_path / "replay.json"
+    result = leapp_ros("replay", str(directory), "--inputs", str(directory / "inference_check.json"),
+                       "--json", str(out))
+    assert result.returncode == 0, result.stderr
+    golden = json.loads((directory / "inference_check.json").read_text())["steps"]
+    replayed = json.loads(out.read_text())["steps"]
+    assert len(replayed) == len(golden)
+    for want, got in zip(golden, replayed):
+        for key, values in want["outputs"].items():
+            assert np.max(np.abs(np.ravel(values) - np.asarray(got["outputs"][key]))) <= 1e-5
+
+
+def test_replay_npz_inputs_and_steps_limit(tmp_path):
+    directory = shared_path("fixtures", "bundles", "anymal_like_flat")
+    golden = json.loads((directory / "inference_check.json").read_text())["steps"]
+    arrays = {key: np.asarray([s["inputs"][key] for s in golden], np.float32) for key in golden[0]["inputs"]}
+    np.savez(tmp_path / "inputs.npz", **arrays)
+    result = leapp_ros("replay", str(directory), "--inputs", str(tmp_path / "inputs.npz"), "--steps", "2")
+    assert result.returncode == 0, result.stderr
+    steps = json.loads(result.stdout)["steps"]
+    assert len(steps) == 2
+    expected = golden[1]["outputs"]["Isaac-Velocity-Flat-Anymal-D/joint_pos"]
+    assert np.allclose(steps[1]["outputs"]["Isaac-Velocity-Flat-Anymal-D/joint_pos"], expected, atol=1e-6)
+
+
+@pytest.mark.parametrize("args, culprit", [
+    (["inspect", "{tmp}/missing.yaml"], "no such file"),
+    (["inspect", "{tmp}/broken.yaml"], "malformed YAML at line"),
+    (["replay", "{flat}", "--inputs", "{tmp}/missing.json"], "missing.json' does not exist"),
+    (["replay", "{flat}", "--inputs", "{tmp}/short.json"], "missing pipeline inputs"),
+    (["bench", "{flat}", "--ticks", "0"], "--ticks must be >= 1"),
+])
+def test_errors_exit_2_with_one_line_and_no_traceback(args, culprit, tmp_path):
+    (tmp_path / "broken.yaml").write_text("models: [unclosed\n")
+    (tmp_path / "short.json").write_text(json.dumps({"steps": [{"inputs": {}}]}))
+    flat = shared_path("fixtures", "bundles", "anymal_like_flat")
+    result = leapp_ros(*[a.format(tmp=tmp_path, flat=flat) for a in args])
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and culprit in lines[0] and "Traceback" not in result.stderr
+
+
+def test_debug_flag_shows_the_traceback(tmp_path):
+    result = leapp_ros("--debug", "inspect", str(tmp_path / "missing.yaml"))
+    assert result.returncode == 2 and "Traceback" in result.stderr
+
+
+def test_bench_writes_versioned_json_with_side_by_side_runtimes(tmp_path):
+    out = tmp_path / "bench.json"
+    result = leapp_ros("bench", str(shared_path("fixtures", "bundles", "anymal_like_flat")),
+                       "--ticks", "200", "--warmup", "20", "--json", str(out))
+    assert result.returncode == 0, result.stderr
+    report = json.loads(out.read_text())
+    assert report["schema_version"] and report["session_options"]["intra_op_threads"] == 1
+    runtimes = [r["runtime"] for r in report["results"]]
+    assert runtimes == ["leapp_ros", "onnxruntime", "leapp.InferenceManager"]
+    assert all(r["ticks"] == 200 and 0 < r["p50_us"] <= r["p99_us"] <= r["max_us"] for r in report["results"])
+    assert set(report["ratios"]) == {"leapp_ros_over_onnxruntime", "inference_manager_over_leapp_ros"}
