@@ -1,0 +1,66 @@
+"""make_transport choice and the rclpy adapter (exercised for real only where ROS 2 is installed)."""
+
+from __future__ import annotations
+
+import importlib.util
+import time
+from typing import Any
+
+import pytest
+from transport_helpers import dds_env, wait_until  # noqa: F401
+
+from leapp_ros.transport import DEFAULT, LATCHED, SENSOR_DATA, Transport, TransportError, make_transport
+
+HAVE_RCLPY = importlib.util.find_spec("rclpy") is not None
+
+
+@pytest.mark.skipif(HAVE_RCLPY, reason="rclpy is installed: 'auto' picks rclpy here")
+def test_auto_picks_dds_without_rclpy(dds_env: dict[str, str], caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level("INFO", logger="leapp_ros.transport")
+    transport = make_transport("auto", node_name="auto_node", namespace="/t")
+    try:
+        assert transport.name == "dds"
+        assert isinstance(transport, Transport)
+        assert "chose dds" in caplog.text
+    finally:
+        transport.shutdown()
+
+
+@pytest.mark.parametrize("kwargs,culprit", [
+    ({"kind": "zenoh"}, "zenoh"),
+    ({"kind": "dds", "node": object()}, "rclpy"),
+])
+def test_make_transport_rejects_bad_requests(kwargs: dict[str, Any], culprit: str) -> None:
+    with pytest.raises(TransportError, match=culprit):
+        make_transport(**kwargs)
+
+
+@pytest.mark.skipif(HAVE_RCLPY, reason="rclpy is installed")
+def test_rclpy_transport_without_ros_fails_clearly() -> None:
+    from leapp_ros.transport.ros2 import RclpyTransport
+
+    with pytest.raises(TransportError, match="source /opt/ros"):
+        RclpyTransport("x")
+
+
+@pytest.mark.skipif(not HAVE_RCLPY, reason="rclpy not importable (no ROS 2 here); runs on a ROS 2 install")
+@pytest.mark.parametrize("qos", [DEFAULT, SENSOR_DATA, LATCHED])
+def test_rclpy_adapter_round_trip(qos: Any) -> None:
+    from leapp_ros.transport.ros2 import RclpyTransport, to_rclpy_qos
+
+    profile = to_rclpy_qos(qos)
+    assert profile.depth == qos.depth
+    transport = RclpyTransport("leapp_rclpy_test", "/t")
+    try:
+        assert transport.resolve_topic("~/x") == "/t/leapp_rclpy_test/x"
+        got: list[Any] = []
+        transport.create_subscription("~/js", "sensor_msgs/msg/JointState", qos, got.append)
+        pub = transport.create_publisher("~/js", "sensor_msgs/msg/JointState", qos)
+        msg = transport.new_message("sensor_msgs/msg/JointState", name=["a"], position=[1.0])
+        assert wait_until(lambda: (pub.publish(msg), bool(got))[1], timeout=10.0)
+        assert list(got[-1].position) == [1.0]
+        assert abs(transport.now_ns() - time.time_ns()) < 1_000_000_000
+        assert transport.create_service("~/trigger", "std_srvs/srv/Trigger", lambda req, resp: resp) is not None
+    finally:
+        transport.shutdown()
+        transport.shutdown()
