@@ -41,17 +41,19 @@ class Engine:
             buffer = np.array(bundle.initial_value(edge.target), dtype=port.dtype, copy=True)
             self._feedback_buffers[edge.target] = buffer
             self._feeds[node_index[port.node]][port.name] = buffer
-        # Routing per node: (output index, external key or None, [(feed, name)] data_flow, [buffer] feedback).
+        # Routing per node, resolved once: external outputs, data_flow targets, feedback buffers.
         external_outputs = {p.key for p in bundle.outputs}
-        self._routes: list[list[tuple[int, str | None, list, list]]] = []
-        for node in bundle.nodes:
-            routes = []
+        self._plan: list[tuple[Backend, dict, list, list, list]] = []
+        for backend, feed, node in zip(self._backends, self._feeds, bundle.nodes):
+            to_caller, to_nodes, to_state = [], [], []
             for index, port in enumerate(node.outputs):
-                flows = [(self._feeds[node_index[e.target.split("/")[0]]], e.target.split("/")[1])
-                         for e in bundle.data_flow if e.source == port.key]
-                feedback = [self._feedback_buffers[e.target] for e in bundle.feedback if e.source == port.key]
-                routes.append((index, port.key if port.key in external_outputs else None, flows, feedback))
-            self._routes.append(routes)
+                if port.key in external_outputs:
+                    to_caller.append((index, port.key))
+                to_nodes += [(index, self._feeds[node_index[e.target.split("/")[0]]], e.target.split("/")[1])
+                             for e in bundle.data_flow if e.source == port.key]
+                to_state += [(index, self._feedback_buffers[e.target]) for e in bundle.feedback
+                             if e.source == port.key]
+            self._plan.append((backend, feed, to_caller, to_nodes, to_state))
         self._pending: list[tuple[np.ndarray, np.ndarray]] = []
 
     @classmethod
@@ -81,24 +83,26 @@ class Engine:
     def run(self, inputs: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
         if len(inputs) != len(self._external):
             self._raise_key_mismatch(inputs)
-        for key, node, name, shape, dtype in self._external:
-            value = inputs.get(key)
-            if not isinstance(value, np.ndarray) or value.shape != shape or value.dtype != dtype:
-                self._raise_bad_input(key, value, inputs, shape, dtype)
-            self._feeds[node][name] = value
+        feeds = self._feeds
+        try:
+            for key, node, name, shape, dtype in self._external:
+                value = inputs[key]
+                if value.shape != shape or value.dtype != dtype or not isinstance(value, np.ndarray):
+                    raise TypeError
+                feeds[node][name] = value
+        except (KeyError, TypeError, AttributeError):
+            self._raise_bad_input(key, inputs.get(key), inputs, shape, dtype)
         outputs: dict[str, np.ndarray] = {}
         pending = self._pending
         pending.clear()
-        for backend, feed, routes in zip(self._backends, self._feeds, self._routes):
+        for backend, feed, to_caller, to_nodes, to_state in self._plan:
             results = backend.run(feed)
-            for index, key, flows, feedback in routes:
-                value = results[index]
-                if key is not None:
-                    outputs[key] = value
-                for target_feed, name in flows:
-                    target_feed[name] = value
-                for buffer in feedback:
-                    pending.append((buffer, value))
+            for index, key in to_caller:
+                outputs[key] = results[index]
+            for index, target_feed, name in to_nodes:
+                target_feed[name] = results[index]
+            for index, buffer in to_state:
+                pending.append((buffer, results[index]))
         for buffer, value in pending:  # commit feedback only once the whole tick succeeded
             np.copyto(buffer, value)
         return outputs
@@ -106,6 +110,8 @@ class Engine:
     def _raise_bad_input(self, key: str, value: object, inputs: Mapping[str, np.ndarray], shape, dtype) -> None:
         if key not in inputs:
             self._raise_key_mismatch(inputs)
+        if not isinstance(value, np.ndarray) and hasattr(value, "shape") and hasattr(value, "dtype"):
+            raise EngineError(f"input '{key}' must be a numpy array, got a {type(value).__name__}")
         got = (f"{value.dtype}{list(value.shape)}" if isinstance(value, np.ndarray)
                else f"a {type(value).__name__}, not a numpy array")
         raise EngineError(f"input '{key}' must be {dtype}{list(shape)}, got {got}")
