@@ -1,17 +1,30 @@
-"""`leapp-ros bench BUNDLE.yaml`: engine tick latency side by side with raw onnxruntime and leapp."""
+"""`leapp-ros bench BUNDLE.yaml`: a schema'd performance bundle (engine latency beside raw runtimes, and more)."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+import time
+from typing import Any
 
+from leapp_ros.bench.compare import backend_runtimes, p50_ratios
 from leapp_ros.bench.latency import time_runtimes
-from leapp_ros.bench.report import bundle_descriptor, new_report, p50_ratios, write_report
-from leapp_ros.bench.runtimes import (engine_runtime, inference_manager_runtime, random_inputs,
-                                      raw_onnxruntime_runtimes)
-from leapp_ros.bundle import load_bundle
+from leapp_ros.bench.process import ProcessMeter
+from leapp_ros.bench.report import bundle_descriptor, new_report, write_report
+from leapp_ros.bench.runtimes import (
+    Runtime,
+    engine_runtime,
+    inference_manager_runtime,
+    random_inputs,
+    raw_onnxruntime_runtimes,
+)
+from leapp_ros.bench.schema import schema_errors
+from leapp_ros.bundle import Bundle, load_bundle
 from leapp_ros.cli.common import add_backend_arguments, backend_options
+from leapp_ros.engine import BackendOptions, Engine
 from leapp_ros.errors import LeappRosError
+
+ROUNDS = 10
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -20,46 +33,151 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--warmup", type=int, default=500, help="untimed ticks first (default 500)")
     parser.add_argument("--no-reference", action="store_true",
                         help="time only leapp_ros (skip raw onnxruntime and leapp.InferenceManager)")
-    parser.add_argument("--json", dest="json_out", metavar="OUT", help="write the JSON report here")
+    parser.add_argument("--compare", action="store_true",
+                        help="also time every other registered backend that can run the bundle (GPU ones on "
+                             "'cuda'; those that cannot run here are listed with the reason), and print ratios")
+    parser.add_argument("--plot", metavar="PNG", help="write a latency histogram of every timed runtime")
+    parser.add_argument("--paced", action="store_true",
+                        help="also run the engine alone on the deploy node's deadline timer at --rate for "
+                             "--seconds: achieved rate, missed deadlines, CPU share, memory")
+    parser.add_argument("--e2e", action="store_true",
+                        help="also measure state message in -> target message out through the transport")
+    parser.add_argument("--rate", type=float, help="rate for --paced/--e2e in Hz (default: the bundle's, else 50)")
+    parser.add_argument("--seconds", type=float, default=5.0, help="duration of --paced/--e2e (default 5)")
+    parser.add_argument("--transport", default="dds", help="transport for --e2e (default dds)")
+    parser.add_argument("--sim", action="store_true",
+                        help="also roll the policy out in the MuJoCo bridge over --episodes episodes")
+    parser.add_argument("--episodes", type=int, default=10, help="episodes for --sim (default 10)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the random input frame (default 0)")
+    parser.add_argument("--json", dest="json_out", metavar="OUT", help="write the JSON bundle here")
     add_backend_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     if args.ticks < 1 or args.warmup < 0:
         raise LeappRosError("--ticks must be >= 1 and --warmup >= 0")
+    if args.seconds <= 0 or (args.rate is not None and args.rate <= 0) or args.episodes < 1:
+        raise LeappRosError("--rate and --seconds must be > 0 and --episodes >= 1")
+    if args.e2e:
+        from leapp_ros.bench.e2e import require_e2e
+        require_e2e(args.transport)
+    if args.sim:
+        from leapp_ros.bench.sim_rollout import require_sim
+        require_sim()
+    began = time.perf_counter()
     bundle = load_bundle(args.bundle)
     options = backend_options(args)
-    frame = random_inputs(bundle)
-    runtimes = [engine_runtime(bundle, options, frame)]
-    if not args.no_reference:
-        runtimes += raw_onnxruntime_runtimes(bundle, options, frame)
-        manager = inference_manager_runtime(bundle, frame)
-        if manager is not None:
-            runtimes.append(manager)
-    try:
-        results = time_runtimes(runtimes, args.ticks, args.warmup)
-    finally:
-        for runtime in runtimes:
-            runtime.close()
-    report = new_report(sys.argv)
+    rate = args.rate or bundle.rate_hz or 50.0
+    report = new_report(sys.argv, {"ticks": args.ticks, "warmup": args.warmup, "rounds": ROUNDS,
+                                   "seed": args.seed, "compare": bool(args.compare)})
     report.update(bundle=bundle_descriptor(bundle),
                   session_options={"backend": options.backend, "device": options.device,
                                    "intra_op_threads": options.intra_op_threads,
-                                   "inter_op_threads": 1, "graph_optimization": options.graph_optimization},
-                  results=results, ratios=p50_ratios(results))
+                                   "inter_op_threads": 1, "graph_optimization": options.graph_optimization})
+    samples: dict[str, Any] = {}
+    report.update(time_side_by_side(bundle, options, args, samples))
+    if args.paced:
+        from leapp_ros.bench.paced import run_paced
+        with Engine(bundle, options) as engine:
+            frame = random_inputs(bundle, args.seed)
+            report["paced"] = run_paced(lambda: engine.run(frame), rate, args.seconds)
+    if args.e2e:
+        from leapp_ros.bench.e2e import run_e2e
+        report["e2e"] = run_e2e(bundle, options, rate, args.seconds, args.transport)
+    if args.sim:
+        from leapp_ros.bench.sim_rollout import run_sim
+        report["sim"] = run_sim(bundle, options, args.episodes, args.seed)
+    if args.plot:
+        from leapp_ros.bench.plot import write_histogram
+        write_histogram(samples, args.plot, f"{bundle.name}: {args.ticks} ticks per runtime, "
+                                            f"{report['hardware']['cpu_model']}")
+        report["plot"] = str(args.plot)
+    report["run"]["duration_s"] = round(time.perf_counter() - began, 2)
+    errors = schema_errors(report)
+    if errors:  # our own output must follow our own schema; say where it does not
+        raise LeappRosError("bench produced a document that breaks leapp_ros/bench/schema.json: " + "; ".join(errors))
     print(format_results(report))
     if args.json_out:
         write_report(report, args.json_out)
         print(f"wrote {args.json_out}", file=sys.stderr)
+    if args.plot:
+        print(f"wrote {args.plot}", file=sys.stderr)
     return 0
 
 
+def time_side_by_side(bundle: Bundle, options: BackendOptions, args: argparse.Namespace,
+                      samples: dict[str, Any]) -> dict[str, Any]:
+    """Build every runtime asked for, time them interleaved; results, ratios, backends, process, unavailable."""
+    frame = random_inputs(bundle, args.seed)
+    runtimes: list[Runtime] = []
+    unavailable: list[dict[str, Any]] = []
+    try:
+        runtimes.append(engine_runtime(bundle, options, frame))
+        if args.compare:
+            built, unavailable = backend_runtimes(bundle, options, frame)
+            runtimes += built
+        if not args.no_reference:
+            runtimes += raw_onnxruntime_runtimes(bundle, options, frame)
+            try:
+                manager = inference_manager_runtime(bundle, frame)
+            except Exception as exc:  # noqa: BLE001 - leapp refusing a bundle is a finding, not a crash of ours
+                manager = None
+                unavailable.append({"label": "leapp.InferenceManager", "backend": "leapp", "device": "cpu",
+                                    "reason": f"{type(exc).__name__}: {exc}".splitlines()[0]})
+            if manager is not None:
+                runtimes.append(manager)
+        meter = ProcessMeter(role="bench (timed ticks, every runtime)").start()
+        results = time_runtimes(runtimes, args.ticks, args.warmup, ROUNDS, samples_out=samples)
+        process = meter.stop()
+    finally:
+        for runtime in runtimes:
+            runtime.close()
+    section = {"backends": {r.label: r.describe for r in runtimes if r.describe is not None},
+               "results": results, "ratios": p50_ratios(results, compare=args.compare), "process": process}
+    if args.compare or unavailable:
+        section["unavailable"] = unavailable
+    return section
+
+
 def format_results(report: dict) -> str:
-    lines = [f"{report['bundle']['name']}: {report['results'][0]['ticks']} ticks per runtime, "
-             f"{report['hardware']['cpu_model']}",
-             f"{'runtime':<24}{'backend':<14}{'p50 us':>9}{'p90 us':>9}{'p99 us':>9}{'max us':>10}"]
-    for r in report["results"]:
-        lines.append(f"{r['runtime']:<24}{r['backend']:<14}{r['p50_us']:>9.1f}{r['p90_us']:>9.1f}"
-                     f"{r['p99_us']:>9.1f}{r['max_us']:>10.1f}")
+    results = report["results"]
+    raw = next((r["p50_us"] for r in results if r.get("label", r["runtime"]) == "onnxruntime"), None)
+    lines = [f"{report['bundle']['name']}: {results[0]['ticks']} ticks per runtime, "
+             f"{report['hardware']['cpu_model']} (load {report['hardware'].get('load_average')})",
+             f"{'runtime':<32}{'backend':<22}{'p50 us':>9}{'p90 us':>9}{'p99 us':>9}{'max us':>10}"
+             f"{'x raw ort':>11}"]
+    for r in results:
+        ratio = f"{r['p50_us'] / raw:>11.2f}" if raw else f"{'-':>11}"
+        lines.append(f"{r.get('label', r['runtime']):<32}{r['backend']:<22}{r['p50_us']:>9.1f}{r['p90_us']:>9.1f}"
+                     f"{r['p99_us']:>9.1f}{r['max_us']:>10.1f}{ratio}")
+    lines.extend(f"  unavailable {u['label']} ({u['device']}): {u['reason']}" for u in report.get("unavailable", []))
     lines.extend(f"{name}: {value:.3f}" for name, value in report["ratios"].items())
+    process = report.get("process")
+    if process:
+        lines.append(f"bench process: CPU {process['cpu_share']:.2f} of a core while timing, "
+                     f"RSS {process['rss_bytes'] / 2**20:.0f} MiB (peak {_mib(process['peak_rss_bytes'])})")
+    paced = report.get("paced")
+    if paced:
+        lines.append(f"paced at {paced['rate_hz']:g} Hz for {paced['seconds']:.1f} s: {paced['achieved_hz']:.1f} Hz "
+                     f"achieved, {paced['missed_deadlines']} missed deadlines, tick p50 {paced['tick']['p50_us']:.1f} "
+                     f"us p99 {paced['tick']['p99_us']:.1f} us, CPU {paced['process']['cpu_share']:.3f} of a core, "
+                     f"RSS {paced['process']['rss_bytes'] / 2**20:.0f} MiB")
+    e2e = report.get("e2e")
+    if e2e:
+        latency = e2e["latency"]
+        lines.append(f"end to end ({e2e['transport']}, node ticks on joint states) at {e2e['rate_hz']:g} Hz for "
+                     f"{e2e['seconds']:.1f} s: {e2e['matched']}/{e2e['states_sent']} answered, "
+                     f"{e2e['achieved_hz']:.1f} Hz, {e2e['missed_deadlines']} missed deadlines; state in -> target out "
+                     f"p50 {latency.get('p50_us', 0) / 1e3:.2f} ms p90 {latency.get('p90_us', 0) / 1e3:.2f} ms "
+                     f"p99 {latency.get('p99_us', 0) / 1e3:.2f} ms max {latency.get('max_us', 0) / 1e3:.2f} ms; "
+                     f"node CPU {e2e['node_process']['cpu_share']:.3f} of a core, "
+                     f"RSS {e2e['node_process']['rss_bytes'] / 2**20:.0f} MiB")
+    sim = report.get("sim")
+    if sim:
+        lines.append(f"sim: {sim['episodes_completed']}/{sim['episodes_requested']} episodes completed, "
+                     f"success rate {sim['success_rate']}, mean length {sim['episode_length'].get('mean')}")
     return "\n".join(lines)
+
+
+def _mib(value: int | None) -> str:
+    return "n/a" if value is None else f"{value / 2**20:.0f} MiB"

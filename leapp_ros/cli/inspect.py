@@ -26,18 +26,20 @@ def run(args: argparse.Namespace) -> int:
     plan_text = None
     if not args.no_plan:
         plan_text, report["binding_plan"] = _binding_plan(bundle, args.params_file)
+    selection = None
     if args.bench:
-        from leapp_ros.engine.autoselect import benchmark_backends, format_table
-        table = benchmark_backends(bundle)
-        report["backend_benchmark"] = [row.as_dict() for row in table]
+        from leapp_ros.engine.autoselect import default_candidates, measure
+        selection = measure(bundle, default_candidates(bundle))
+        report["backend_benchmark"] = selection.as_dict()
     if args.json:
         print(json.dumps(report, indent=1))
         return 0
     print(format_report(report))
     if plan_text:
         print(plan_text)
-    if args.bench:
-        print(format_table(table))
+    if selection is not None:
+        print("backends measured on this machine (backend 'auto' picks the lowest p99 passing parity):")
+        print(selection.table())
     return 0
 
 

@@ -13,6 +13,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "inspect": ("leapp_ros.cli.inspect", "show a bundle's contract, feedback, rate and binding plan"),
     "replay": ("leapp_ros.cli.replay", "run a bundle over recorded input frames and write every output"),
     "bench": ("leapp_ros.cli.bench", "time the engine against raw runtimes and write JSON"),
+    "bench-diff": ("leapp_ros.cli.bench_diff", "compare two bench JSON bundles metric by metric"),
     "run": ("leapp_ros.node.run_cli", "run the deploy node without ROS tooling (DDS or rclpy transport)"),
     "sim": ("leapp_ros.sim.cli", "run the MuJoCo robot bridge"),
     "demo": ("leapp_ros.demo.cli", "run the sim-to-sim demo: MuJoCo robot + deploy node, metrics and a plot"),
@@ -32,14 +33,35 @@ def build_parser() -> argparse.ArgumentParser:
             sub = subparsers.add_parser(name, help=f"{help_text} (unavailable: {exc})")
             sub.set_defaults(unavailable=f"'{name}' is unavailable: {exc}")
             continue
-        sub = subparsers.add_parser(name, help=help_text, description=help_text)
-        sub.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks")
-        module.add_arguments(sub)
-        sub.set_defaults(handler=module.run)
+        if hasattr(module, "add_arguments"):
+            sub = subparsers.add_parser(name, help=help_text, description=help_text)
+            sub.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks")
+            module.add_arguments(sub)
+            sub.set_defaults(handler=module.run)
+        else:  # a module with its own `main(argv)` parses its own arguments
+            subparsers.add_parser(name, help=help_text, add_help=False)  # dispatched by main() before parsing
     return parser
 
 
+def _delegated(argv: list[str]) -> tuple[object, list[str], bool] | None:
+    """A subcommand whose module parses its own arguments (`main(argv)`): hand it the rest of the line."""
+    debug = bool(argv) and argv[0] == "--debug"
+    rest = argv[1:] if debug else argv
+    if not rest or rest[0] not in SUBCOMMANDS:
+        return None
+    try:
+        module = importlib.import_module(SUBCOMMANDS[rest[0]][0])
+    except ImportError:
+        return None
+    return (module.main, rest[1:], debug) if not hasattr(module, "add_arguments") else None
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    delegated = _delegated(argv)
+    if delegated is not None:
+        command, rest, debug = delegated
+        return run_guarded(lambda: command(rest), debug=debug)
     args = build_parser().parse_args(argv)
     if getattr(args, "unavailable", None):
         print(f"leapp-ros: error: {args.unavailable}", file=sys.stderr)

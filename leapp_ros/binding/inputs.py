@@ -1,0 +1,149 @@
+"""Input side of a binding plan: per-port live buffers, per-topic decoders, staleness and command timeouts."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from leapp_ros.binding.roles import Role
+from leapp_ros.bundle import Port
+
+NEVER = -1  # received_ns of a port that never arrived
+
+
+@dataclass
+class InputBinding:
+    """One external bundle input and the message fields that fill it."""
+
+    port: Port
+    role: Role
+    found_by: str  # how the role was decided (connection, kind, parameter)
+    topic: str
+    type_name: str
+    qos: str
+    fields: tuple[str, ...]  # message field per element, in the port's element order
+    elements: tuple[str, ...]  # the port's element names (joint names for joint ports)
+    required: bool  # must have arrived before activation
+    timeout_s: float  # older than this: stale (state) or back to zero (commands)
+    zero_on_timeout: bool  # commands fall back to zero; state goes stale
+    value: np.ndarray = field(init=False)  # latest accepted value, port shape and dtype (guarded by the lock)
+    staging: np.ndarray = field(init=False)  # float64, flat; written by the decoder
+    received_ns: int = NEVER
+
+    def __post_init__(self) -> None:
+        self.value = np.zeros(self.port.shape, dtype=self.port.dtype)
+        self.staging = np.zeros(self.port.size, dtype=np.float64)
+
+    @property
+    def key(self) -> str:
+        return self.port.key
+
+
+@dataclass
+class TopicInput:
+    """One subscription: a topic, its message type and the decoder that feeds its ports."""
+
+    topic: str
+    type_name: str
+    qos: str
+    decoder: Any  # VectorDecoder | JointStateDecoder
+    bindings: list[InputBinding]
+    accepted: int = 0
+    rejected: int = 0
+    last_rejection: str | None = None
+
+
+class InputPlan:
+    """Owns the input buffers. Transport threads call `on_message`; the tick calls `snapshot`."""
+
+    def __init__(self, bindings: list[InputBinding], topics: list[TopicInput]) -> None:
+        self.bindings = bindings
+        self.topics = topics
+        self.lock = threading.Lock()
+        # The engine's feed: one array per external input, written only by `snapshot`.
+        self.engine_inputs: dict[str, np.ndarray] = {b.key: np.zeros(b.port.shape, b.port.dtype) for b in bindings}
+        self._pairs = [(b, self.engine_inputs[b.key]) for b in bindings]
+        self._flat_values = [b.value.reshape(-1) for b in bindings]
+        self._timeouts_ns = np.array([int(b.timeout_s * 1e9) for b in bindings], dtype=np.int64)
+        self._received = np.full(len(bindings), NEVER, dtype=np.int64)
+        self._ages_ns = np.zeros(len(bindings), dtype=np.int64)
+        self._index = {id(b): i for i, b in enumerate(bindings)}
+        self.ages_s = np.full(len(bindings), np.inf)  # per-port age at the last snapshot (diagnostics)
+
+    def on_message(self, topic: TopicInput, msg: Any, now_ns: int) -> str | None:
+        """Decode `msg` for `topic`; commit it atomically, or reject it whole and return why."""
+        reason, filled = topic.decoder.decode(msg)
+        if reason is not None:
+            topic.rejected += 1
+            topic.last_rejection = f"{topic.topic}: {reason}"
+            return topic.last_rejection
+        with self.lock:
+            for binding, was_filled in zip(topic.bindings, filled):
+                if was_filled:
+                    i = self._index[id(binding)]
+                    np.copyto(self._flat_values[i], binding.staging, casting="unsafe")
+                    binding.received_ns = now_ns
+                    self._received[i] = now_ns
+        topic.accepted += 1
+        return None
+
+    def snapshot(self, now_ns: int) -> bool:
+        """Copy the latest values into `engine_inputs`; commands past their timeout become zero.
+
+        Returns True when every required input has arrived and no state input is stale.
+        """
+        ok = True
+        with self.lock:
+            ages = self._ages_ns
+            np.subtract(now_ns, self._received, out=ages)
+            for i, (binding, target) in enumerate(self._pairs):
+                never = self._received[i] == NEVER
+                late = never or ages[i] > self._timeouts_ns[i]
+                if late and binding.zero_on_timeout:
+                    target.fill(0)
+                    if never and binding.required:
+                        ok = False
+                    continue
+                np.copyto(target, binding.value)
+                if late and (binding.required or not never):
+                    ok = False
+        np.multiply(ages, 1e-9, out=self.ages_s)
+        self.ages_s[self._received == NEVER] = np.inf
+        return ok
+
+    def missing(self) -> list[str]:
+        """Required inputs that never arrived, with the last rejection reason of their topic."""
+        result = []
+        for topic in self.topics:
+            for binding in topic.bindings:
+                if binding.required and binding.received_ns == NEVER:
+                    why = f" (last message rejected: {topic.last_rejection})" if topic.last_rejection else ""
+                    result.append(f"'{binding.port.name}' from {topic.topic} [{topic.type_name}]{why}")
+        return result
+
+    def stale(self, now_ns: int) -> list[str]:
+        """State inputs (not commands) older than their timeout, for error messages."""
+        return [f"'{b.port.name}' from {b.topic} ({(now_ns - b.received_ns) * 1e-9:.3f} s old)"
+                for b in self.bindings
+                if not b.zero_on_timeout and b.received_ns != NEVER and now_ns - b.received_ns > b.timeout_s * 1e9]
+
+    def reset(self) -> None:
+        """Forget every received value (used by cleanup)."""
+        with self.lock:
+            for binding in self.bindings:
+                binding.value.fill(0)
+                binding.received_ns = NEVER
+            self._received.fill(NEVER)
+            for topic in self.topics:
+                topic.accepted = topic.rejected = 0
+                topic.last_rejection = None
+
+    def value_of(self, role: Role) -> np.ndarray | None:
+        """The engine-feed array of the first input with `role` (e.g. measured joint positions), or None."""
+        for binding in self.bindings:
+            if binding.role is role:
+                return self.engine_inputs[binding.key]
+        return None

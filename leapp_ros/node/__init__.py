@@ -1,0 +1,1 @@
+"""The deploy node: lifecycle, deadline tick, safety-gated publishing, diagnostics (rclpy or DDS)."""

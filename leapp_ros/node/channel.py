@@ -1,0 +1,141 @@
+"""One command channel: a joint target output, its safety supervisor, its message encoder and publishers.
+Every actuator publication of the node goes through `CommandChannel.end` (or the shutdown command)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+import numpy as np
+
+from leapp_ros.binding import BindingPlan, MessageEncoder, Role, TargetOutput
+from leapp_ros.binding.outputs import GainOutput
+from leapp_ros.errors import ConfigurationError
+from leapp_ros.node import parameters as P
+from leapp_ros.safety import PolicyAction, SafetyCommand, SafetySupervisor, WatchedInput, build_supervisor
+
+
+def _qos(name: str) -> Any:
+    from leapp_ros.transport import DEFAULT, LATCHED, SENSOR_DATA
+    return {"sensor_data": SENSOR_DATA, "default": DEFAULT, "latched": LATCHED}[name]
+
+
+@dataclass
+class _Measured:
+    """Gathers measured joint values in the command joint order from an engine-input array."""
+
+    source: np.ndarray  # flat view of the engine input (port dtype)
+    index: np.ndarray
+    scratch: np.ndarray  # port dtype
+    values: np.ndarray  # float64, command order
+
+    def refresh(self) -> np.ndarray:
+        np.take(self.source, self.index, out=self.scratch)
+        np.copyto(self.values, self.scratch)
+        return self.values
+
+
+def _measured(plan: BindingPlan, role: Role, joints: tuple[str, ...]) -> _Measured | None:
+    binding = next((b for b in plan.inputs.bindings if b.role is role), None)
+    if binding is None or not set(joints) <= set(binding.elements):
+        return None
+    source = plan.inputs.engine_inputs[binding.key].reshape(-1)
+    index = np.array([binding.elements.index(j) for j in joints], np.intp)
+    return _Measured(source, index, np.zeros(len(joints), source.dtype), np.zeros(len(joints)))
+
+
+class CommandChannel:
+    def __init__(self, target: TargetOutput, supervisor: SafetySupervisor, encoder: MessageEncoder, publisher: Any,
+                 gains: list[tuple[GainOutput, MessageEncoder, Any, bool]], position: _Measured,
+                 velocity: _Measured | None) -> None:
+        self.target = target
+        self.supervisor = supervisor
+        self.encoder = encoder
+        self.publisher = publisher
+        self.gains = gains  # (gain, encoder, publisher, same joints as the target: filtered by safety)
+        self.position = position
+        self.velocity = velocity
+        self._kp = next((g.values for g, _, _, same in gains if same and g.role is Role.KP), None)
+        self._kd = next((g.values for g, _, _, same in gains if same and g.role is Role.KD), None)
+        self._published_gains = {id(g): None for g, *_ in gains}  # last published values of latched gains
+
+    @classmethod
+    def create(cls, target: TargetOutput, plan: BindingPlan, rate_hz: float, params: Mapping[str, Any],
+               transport: Any) -> "CommandChannel":
+        if target.role is not Role.TARGET_JOINT_POSITION:
+            raise ConfigurationError(f"output port '{target.port.name}' is a {target.role.value} target; the safety "
+                                     "supervisor (ramp-in, hold, limits) handles joint position targets only")
+        position = _measured(plan, Role.JOINT_POSITION, target.joints)
+        if position is None:
+            raise ConfigurationError(f"output port '{target.port.name}' commands joints "
+                                     f"{list(target.joints)[:6]}... but the bundle has no joint-position input "
+                                     "holding all of them: the safety layer needs their measured positions")
+        watched = [WatchedInput(b.port.name, b.required, b.timeout_s if b.zero_on_timeout else None)
+                   for b in plan.inputs.bindings]
+        safety = P.family(params, "safety.")
+        if not target.gains:
+            safety.setdefault("command_interface", "position")
+        limits = {}
+        for key, value in P.family(params, "joint_limits.").items():
+            joint, _, attribute = key.rpartition(".")
+            limits.setdefault(joint, {})[attribute] = value
+        supervisor = build_supervisor(target.joints, rate_hz, watched, safety,
+                                      urdf=str(params["robot_description"]) or None,
+                                      urdf_file=str(params["urdf_file"]) or None, joint_limits=limits or None)
+        new_message = transport.new_message
+        encoder = MessageEncoder(target.type_name, target.joints, target.field, new_message,
+                                 float(params["trajectory_time_from_start_s"]) or 1.0 / rate_hz)
+        publisher = transport.create_publisher(target.topic, target.type_name, _qos(target.qos))
+        gains = []
+        for gain in target.gains:
+            gain_encoder = MessageEncoder(gain.type_name, gain.joints, "position", new_message)
+            gain_publisher = transport.create_publisher(gain.topic, gain.type_name, _qos(gain.qos))
+            gains.append((gain, gain_encoder, gain_publisher, gain.joints == target.joints))
+        return cls(target, supervisor, encoder, publisher, gains, position,
+                   _measured(plan, Role.JOINT_VELOCITY, target.joints))
+
+    def begin(self, now_s: float, deadline_missed: bool) -> PolicyAction:
+        velocity = self.velocity.refresh() if self.velocity is not None else None
+        return self.supervisor.begin_tick(now_s, self.position.refresh(), velocity, deadline_missed)
+
+    def end(self, ran: bool, now_ns: int) -> None:
+        """Filter this tick's policy output through safety and publish what it allows (maybe nothing)."""
+        command = self.supervisor.end_tick(self.target.values if ran else None,
+                                           self._kp if ran else None, self._kd if ran else None)
+        if command is not None:
+            self._publish(command, now_ns)
+        if ran:
+            for gain, encoder, publisher, same in self.gains:
+                if not same and not gain.constant:  # time-varying gains of a joint subset: the policy's values
+                    publisher.publish(encoder.encode(gain.values, now_ns))
+
+    def _publish(self, command: SafetyCommand, now_ns: int) -> None:
+        self.publisher.publish(self.encoder.encode(command.position, now_ns))
+        if not command.has_gains:
+            return
+        for gain, encoder, publisher, same in self.gains:
+            if not same:
+                continue
+            values = command.kp if gain.role is Role.KP else command.kd
+            last = self._published_gains[id(gain)]
+            if gain.constant and last is not None and np.array_equal(last, values):
+                continue  # latched and unchanged: late joiners get it from the transient-local history
+            publisher.publish(encoder.encode(values, now_ns))
+            self._published_gains[id(gain)] = values.copy() if gain.constant else None
+
+    def publish_constant_gains(self, now_ns: int) -> None:
+        """At activation: the policy's constant gains of joint subsets (not filtered: they command nothing alone)."""
+        for gain, encoder, publisher, same in self.gains:
+            if not same and gain.constant:
+                publisher.publish(encoder.encode(gain.values, now_ns))
+
+    def publish_shutdown_command(self, now_ns: int) -> None:
+        command = self.supervisor.shutdown()
+        if command is not None:
+            self._publish(command, now_ns)
+
+    def close(self) -> None:
+        for endpoint in (self.publisher, *(p for _, _, p, _ in self.gains)):
+            close = getattr(endpoint, "close", None)
+            if close is not None:
+                close()

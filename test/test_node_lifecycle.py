@@ -1,0 +1,198 @@
+"""Deploy node: parameters, lifecycle, deadline loop (units) and activation gating, reset, e-stop,
+diagnostics and output types over real DDS on loopback."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+from binding_helpers import FIXTURE_BUNDLES, JOINTS_12, write_passthrough_bundle
+from node_helpers import FakeRobot, RobotState, align, expected_outputs, joint_names, start_node, stop_node, wait_for
+from transport_helpers import dds_env  # noqa: F401 - module fixture: loopback CYCLONEDDS_URI + unique domain
+
+from leapp_ros.errors import ConfigurationError
+from leapp_ros.node import parameters as P
+from leapp_ros.node.lifecycle import Lifecycle, State
+from leapp_ros.node.timing import DeadlineLoop
+
+pytestmark = pytest.mark.timeout(120)
+SAFETY_PASSTHROUGH = {"safety.ramp_in_duration_s": 0.0, "safety.ramp_in_velocity_cap": 1.0e6}
+
+
+def test_params_file_flattening_and_overrides(tmp_path):
+    path = tmp_path / "params.yaml"
+    path.write_text("leapp_deploy:\n  ros__parameters:\n    rate_hz: 100.0\n    imu: {topic: /base/imu}\n"
+                    "    ports:\n      joint_pos: {topic: js}\n    safety: {ramp_in_duration_s: 1.0}\n"
+                    "/**:\n  ros__parameters:\n    base_frame: trunk\n")
+    params = P.load_params_file(path)
+    assert params == {"base_frame": "trunk", "rate_hz": 100.0, "imu.topic": "/base/imu",
+                      "ports.joint_pos.topic": "js", "safety.ramp_in_duration_s": 1.0}
+    resolved = P.resolve(params)
+    assert resolved["cmd_vel.topic"] == "cmd_vel" and resolved["imu.topic"] == "/base/imu"
+    assert P.parse_assignment("command_joints:=[a, b]") == ("command_joints", ["a", "b"])
+    assert P.parse_assignment("rate_hz:=500") == ("rate_hz", 500)
+    with pytest.raises(ConfigurationError, match="unknown parameters \\['rate'\\]"):
+        P.resolve({"rate": 5})
+    with pytest.raises(ConfigurationError, match="name:=value"):
+        P.parse_assignment("rate_hz=5")
+
+
+@pytest.mark.parametrize("steps, final, error", [
+    (["configure", "activate", "deactivate", "cleanup"], State.UNCONFIGURED, None),
+    (["activate"], None, "cannot activate from state 'unconfigured'"),
+    (["configure", "configure"], None, "cannot configure from state 'inactive'"),
+    (["configure", "activate", "cleanup"], None, "cannot cleanup from state 'active'"),
+])
+def test_lifecycle_transitions(steps, final, error):
+    lifecycle = Lifecycle()
+    try:
+        for step in steps:
+            lifecycle.begin(step)
+            lifecycle.finish(step)
+    except ConfigurationError as exc:
+        assert error and error in str(exc)
+        return
+    assert error is None and lifecycle.state is final
+
+
+def test_deadline_loop_counts_overruns_and_realigns():
+    calls: list[tuple[float, bool]] = []
+    slow = {3, 4}
+
+    def tick(missed: bool) -> None:
+        calls.append((time.monotonic(), missed))
+        if len(calls) in slow:
+            time.sleep(0.025)  # 2.5 periods
+
+    loop = DeadlineLoop(0.01, tick)
+    loop.start()
+    wait_for(lambda: len(calls) >= 15, timeout=5)
+    loop.stop()
+    assert loop.misses >= 2
+    assert any(missed for _, missed in calls[3:7])
+    assert not any(missed for _, missed in calls[9:15])
+    gaps = np.diff([t for t, _ in calls[9:15]])
+    assert np.all(gaps > 0.004)  # realigned to the period, no catch-up burst
+
+
+@pytest.fixture(scope="module")
+def robot(dds_env):  # noqa: F811
+    robot = FakeRobot("lifecycle_robot")
+    robot.start(rate_hz=200.0)
+    yield robot
+    robot.close()
+
+
+def _install_passthrough_inputs(robot: FakeRobot, position: dict[str, float]) -> None:
+    names = list(reversed(JOINTS_12))
+    robot.publish_periodically("joint_states", "sensor_msgs/msg/JointState", lambda: robot.new(
+        "sensor_msgs/msg/JointState", name=names, position=[position[n] for n in names],
+        velocity=[0.0] * len(names)))
+    robot.publish_periodically("imu/data", "sensor_msgs/msg/Imu", lambda: robot.new("sensor_msgs/msg/Imu"))
+
+
+def test_activation_waits_for_inputs_then_estop_damps(robot, dds_env, tmp_path):  # noqa: F811
+    path, _ = write_passthrough_bundle(tmp_path)
+    state = robot.collect("leapp_deploy/state", "std_msgs/msg/String", latched=True)
+    targets = robot.collect("joint_commands", "std_msgs/msg/Float64MultiArray")
+    kp = robot.collect("joint_commands/kp", "std_msgs/msg/Float64MultiArray", latched=True)
+    diagnostics = robot.collect("/diagnostics", "diagnostic_msgs/msg/DiagnosticArray")
+    node = start_node(path, dds_env, params={**SAFETY_PASSTHROUGH, "diagnostics_period_s": 0.2})
+    try:
+        assert wait_for(lambda: any(m.data == "inactive" for m in state.snapshot()), timeout=20)
+        time.sleep(0.5)
+        assert not targets.snapshot()  # no joint states yet: configured, not active, nothing published
+        position = {j: 0.1 * i for i, j in enumerate(JOINTS_12)}
+        _install_passthrough_inputs(robot, position)
+        assert wait_for(lambda: len(targets.snapshot()) >= 10, timeout=20)
+        assert state.snapshot()[-1].data == "active"
+        assert wait_for(lambda: len(diagnostics.snapshot()) >= 2, timeout=5)
+        values = {kv.key: kv.value for kv in diagnostics.snapshot()[-1].status[0].values}
+        for key in ("achieved rate (Hz)", "tick latency p50 (ms)", "tick latency p99 (ms)", "tick latency max (ms)",
+                    "tick deadline misses", "backend", "safety state", "lifecycle state"):
+            assert key in values, sorted(values)
+        assert values["safety state"] == "ACTIVE" and values["lifecycle state"] == "active"
+        assert any(k.startswith("input robot_joint_pos (joint_states) age") for k in values)
+        # e-stop: the safety layer takes over the actuators (damping: kp 0) and stays latched
+        robot.publish("estop", "std_msgs/msg/Bool", robot.new("std_msgs/msg/Bool", data=True))
+        assert wait_for(lambda: kp.snapshot() and np.all(np.asarray(kp.snapshot()[-1].data) == 0.0), timeout=5)
+        assert wait_for(lambda: any({kv.key: kv.value for kv in d.status[0].values}.get("safety state") == "ESTOP"
+                                    for d in diagnostics.snapshot()[-3:]), timeout=5)
+    finally:
+        code, output = stop_node(node)
+    assert code == 0, output
+
+
+@pytest.mark.skipif(not FIXTURE_BUNDLES.is_dir(), reason=f"shared fixtures not found at {FIXTURE_BUNDLES}")
+def test_reset_topic_restarts_the_recurrent_state(robot, dds_env):  # noqa: F811
+    from leapp_ros.bundle import load_bundle
+
+    bundle = load_bundle(FIXTURE_BUNDLES / "gru_recurrent")
+    state = RobotState(np.random.default_rng(3), joint_names(bundle))
+    state.install(robot)
+    targets = robot.collect("joint_commands", "std_msgs/msg/Float64MultiArray")
+    node = start_node(bundle.yaml_path, dds_env, params=SAFETY_PASSTHROUGH)
+    try:
+        assert wait_for(lambda: len(targets.snapshot()) >= 15, timeout=30)
+        before = len(targets.snapshot())
+        robot.publish("leapp_deploy/reset", "std_msgs/msg/Empty", robot.new("std_msgs/msg/Empty"))
+        assert wait_for(lambda: len(targets.snapshot()) >= before + 20, timeout=10)
+        received = [np.asarray(m.data) for m in targets.snapshot()]
+    finally:
+        code, output = stop_node(node)
+    expected = [e["Isaac-Velocity-Flat-Anymal-D/joint_pos"] for e in expected_outputs(bundle, state, 80)]
+    first = align(received[:10], expected)
+    # after the reset the sequence starts again from the first output (within the ticks around the request)
+    restarts = [i for i in range(before - 2, len(received) - 5)
+                if np.allclose(received[i], expected[0], atol=1e-6) and i > first + 5]
+    assert restarts, output
+    i = restarts[0]
+    np.testing.assert_allclose(received[i:i + 5], expected[:5], atol=1e-6)
+    assert code == 0
+
+
+def test_joint_trajectory_output_event_driven(robot, dds_env, tmp_path):  # noqa: F811
+    path, _ = write_passthrough_bundle(tmp_path)
+    position = {j: -0.05 * i for i, j in enumerate(JOINTS_12)}
+    _install_passthrough_inputs(robot, position)
+    trajectories = robot.collect("arm/trajectory", "trajectory_msgs/msg/JointTrajectory")
+    node = start_node(path, dds_env, params={**SAFETY_PASSTHROUGH, "tick_on": "joint_states",
+                                             "targets.topic": "arm/trajectory",
+                                             "targets.type": "trajectory_msgs/msg/JointTrajectory"})
+    try:
+        started = time.monotonic()
+        assert wait_for(lambda: len(trajectories.snapshot()) >= 100, timeout=30)
+        elapsed = time.monotonic() - started
+    finally:
+        code, output = stop_node(node)
+    from leapp_ros.bundle import load_bundle
+    message = trajectories.snapshot()[5]
+    assert list(message.joint_names) == list(load_bundle(path).outputs[0].last_axis_names)
+    np.testing.assert_allclose(message.points[0].positions, [position[j] for j in message.joint_names], atol=1e-6)
+    assert elapsed < 25 and code == 0, output  # 200 Hz joint states drive ticks faster than the bundle's 50 Hz
+
+
+def test_no_activate_then_transition_topic(robot, dds_env, tmp_path):  # noqa: F811
+    path, _ = write_passthrough_bundle(tmp_path)
+    _install_passthrough_inputs(robot, {j: 0.2 for j in JOINTS_12})
+    state = robot.collect("leapp_deploy/state", "std_msgs/msg/String", latched=True)
+    targets = robot.collect("joint_commands", "std_msgs/msg/Float64MultiArray")
+    node = start_node(path, dds_env, "--no-activate", params=SAFETY_PASSTHROUGH)
+    try:
+        assert wait_for(lambda: any(m.data == "inactive" for m in state.snapshot()), timeout=20)
+        time.sleep(0.3)
+        assert not targets.snapshot()  # inputs are there, but nobody asked to activate
+        robot.publish("leapp_deploy/transition", "std_msgs/msg/String", robot.new("std_msgs/msg/String",
+                                                                                   data="activate"))
+        assert wait_for(lambda: len(targets.snapshot()) >= 5, timeout=10)
+        robot.publish("leapp_deploy/transition", "std_msgs/msg/String", robot.new("std_msgs/msg/String",
+                                                                                   data="deactivate"))
+        assert wait_for(lambda: state.snapshot()[-1].data == "inactive", timeout=10)
+        count = len(targets.snapshot())
+        time.sleep(0.3)
+        assert len(targets.snapshot()) == count  # inactive: nothing published
+    finally:
+        code, output = stop_node(node)
+    assert code == 0, output
