@@ -70,7 +70,10 @@ class CommandChannel:
             raise ConfigurationError(f"output port '{target.port.name}' commands joints "
                                      f"{list(target.joints)[:6]}... but the bundle has no joint-position input "
                                      "holding all of them: the safety layer needs their measured positions")
-        watched = [WatchedInput(b.port.name, b.required, b.timeout_s if b.zero_on_timeout else None)
+        # Robot state goes stale; commands do not: a held one (a target pose) stays valid until replaced and a
+        # timed one (a velocity) falls back to zero after its timeout. Neither is a stale-input trip.
+        watched = [WatchedInput(b.port.name, b.required and not b.role.is_command,
+                                b.timeout_s if b.zero_on_timeout else None)
                    for b in plan.inputs.bindings]
         safety = P.family(params, "safety.")
         if not target.gains:
