@@ -9,8 +9,12 @@ PACKAGE = "leapp_ros"
 DDS = ["cyclonedds==11.0.1", "rosbags==0.11.9"]
 SIM = ["mujoco>=3.2", "matplotlib>=3.7"]
 TORCH = ["torch>=2.6"]  # install the CPU build first where no GPU is needed (see README)
-EXPORT = ["leapp==0.7.2", "rsl-rl-lib==5.5.1", "onnxscript>=0.1", "tqdm>=4.60"] + TORCH
-TEST = ["pytest>=8", "pytest-timeout>=2.3", "psutil>=5.9"] + DDS + SIM + EXPORT
+EXPORT = ["leapp==0.7.2", "rsl-rl-lib==5.5.1", "onnxscript>=0.1", "tqdm>=4.60", "tensorboard>=2.15"] + TORCH
+# Further policy sources. rl-games==1.6.5 and torchrl==0.14.1 declare pins that conflict with rsl-rl-lib
+# (psutil<6, tensordict<0.15) yet run fine here: install them with `pip install --no-deps` (scripts/setup_env.sh).
+EXPORT_LIBS = ["skrl==2.1.1", "stable-baselines3==2.9.2", "gymnasium==1.2.1", "hoptorch==0.1.4"]
+GPU = ["onnxruntime-gpu>=1.20"]  # plus a CUDA build of torch; TensorRT comes from JetPack or NVIDIA's index
+TEST = ["pytest>=8", "pytest-timeout>=2.3", "psutil>=5.9", "jsonschema>=4"] + DDS + SIM + EXPORT + EXPORT_LIBS
 
 setup(
     name=PACKAGE,
@@ -26,7 +30,8 @@ setup(
     python_requires=">=3.10",
     install_requires=["numpy>=1.24", "pyyaml>=6.0", "safetensors>=0.4", "onnx>=1.15", "onnxruntime>=1.17",
                       "psutil>=5.9", "rich>=13"],
-    extras_require={"dds": DDS, "sim": SIM, "torch": TORCH, "export": EXPORT, "test": TEST},
+    extras_require={"dds": DDS, "sim": SIM, "torch": TORCH, "export": EXPORT + EXPORT_LIBS, "gpu": GPU,
+                    "test": TEST},
     zip_safe=True,
     maintainer="leapp_ros maintainers",
     maintainer_email="leapp-ros@example.com",

@@ -1,4 +1,4 @@
-"""leapp_export: offline export of Isaac Lab policies (RSL-RL first) to LEAPP bundles."""
+"""leapp_export: offline export of Isaac Lab policies (RSL-RL, skrl, SB3, rl_games, TorchRL) to LEAPP bundles."""
 
 from leapp_export.errors import ExportError
 

@@ -1,4 +1,4 @@
-"""Drive the LEAPP capture exactly as Isaac Lab's export_rsl_rl does: reset, N x (state, policy, step), compile."""
+"""Drive the LEAPP capture as Isaac Lab's exporters do: reset, N x (state, policy, step), compile."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Callable
 import torch
 
 from leapp_export.errors import ExportError
-from leapp_export.rsl_rl_policy import RslRlActor
+from leapp_export.policy import ExportPolicy
 from leapp_export.trace_env import TracedEnv
 
 from leapp_export.methods import EXPORT_METHODS
@@ -24,43 +24,40 @@ class CaptureResult:
     records: list[dict]
 
 
-def _hidden_state_dict(hidden) -> dict[str, torch.Tensor]:
-    if isinstance(hidden, tuple):
-        return {f"actor_state_{i}": t for i, t in enumerate(hidden)}
-    return {"actor_state": hidden}
+def _as_state_dict(registered, names: list[str]) -> dict[str, torch.Tensor]:
+    """annotate.state_tensors returns a dict, a sequence or (for one state) a tensor; name them again."""
+    if isinstance(registered, dict):
+        return {name: registered[name] for name in names}
+    if isinstance(registered, (list, tuple)):
+        return dict(zip(names, registered))
+    return {names[0]: registered}
 
 
-def capture(env: TracedEnv, actor: RslRlActor, graph_name: str, save_path: Path, export_method: str,
+def capture(env: TracedEnv, actor: ExportPolicy, graph_name: str, save_path: Path, export_method: str,
             validation_steps: int, visualize: bool, frequency: float,
             on_step: Callable[[str], None] = lambda _: None) -> CaptureResult:
     """Trace ``max(validation_steps, 2)`` policy steps with leapp and compile the bundle into save_path/graph_name."""
     import leapp
     from leapp import GraphConfigs, annotate
-    from tensordict import TensorDict
 
     if export_method not in EXPORT_METHODS:
         raise ExportError(f"--export_method '{export_method}' is not one of {', '.join(EXPORT_METHODS)}")
     steps = max(validation_steps, 2)
     node = env.node
-    policy = actor.model
     env.records.clear()
     leapp.start(graph_name, save_path=str(save_path), max_cached_io=steps)
     started = True
     try:
         obs = env.reset()
-        if actor.is_recurrent:
-            policy.reset()
+        state = actor.initial_state()
         for k in range(steps):
             with torch.inference_mode():
-                if actor.is_recurrent:
-                    hidden = policy.get_hidden_state()
-                    if hidden is None:
-                        hidden = actor.initial_hidden_state()
-                    registered = annotate.state_tensors(node, _hidden_state_dict(hidden))
-                    policy.rnn.hidden_state = tuple(registered) if isinstance(hidden, tuple) else registered
-                actions = policy(TensorDict(obs, batch_size=[1]))
-                if actor.is_recurrent:
-                    annotate.update_state(node, _hidden_state_dict(policy.get_hidden_state()))
+                if state:  # recurrent actor: its state is LEAPP feedback state (Isaac Lab's naming)
+                    state = _as_state_dict(annotate.state_tensors(node, state), list(state))
+                actions, new_state = actor.act(obs, state)
+                if state:
+                    annotate.update_state(node, new_state)
+                state = new_state
                 obs = env.step(actions)
             on_step(f"captured step {k + 1}/{steps}")
         leapp.stop()

@@ -2,123 +2,37 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable
 
-from leapp_export.errors import ExportError
+from leapp_export.offline import ExportOptions, check_options, node_name_for  # noqa: F401 - node_name_for re-exported
+from leapp_export.policy import PolicyPlan
 
 
 @dataclass
-class RslRlExportOptions:
-    """Every knob of ``leapp-export rsl-rl``; names follow Isaac Lab's export CLI where one exists."""
+class RslRlExportOptions(ExportOptions):
+    """Every knob of ``leapp-export rsl-rl``: the common flags plus Isaac Lab's rsl_rl checkpoint discovery."""
 
-    task: str
-    checkpoint: str | None = None
     load_run: str | None = None
     load_checkpoint: str | None = None
     log_root: str | None = None
-    env_yaml: str | None = None
-    agent_yaml: str | None = None
-    joint_names: str | Sequence[str] | None = None
-    urdf: str | None = None
-    gains: str = "cfg"
-    export_task_name: str | None = None
-    export_method: str = "onnx-dynamo"
-    export_save_path: str | None = None
-    validation_steps: int = 5
-    disable_graph_visualization: bool = False
-    seed: int = 0
 
 
-def node_name_for(task: str) -> str:
-    """Isaac Lab names the node after the gym id (text after the last ':'); '/' would break LEAPP keys."""
-    name = task.split(":")[-1].strip()
-    if not name or "/" in name:
-        raise ExportError(f"--task '{task}' cannot name a LEAPP node (empty or contains '/')")
-    return name
-
-
-def export_rsl_rl(options: RslRlExportOptions, progress: Callable[[str], None] = lambda _: None) -> Path:
+def export_rsl_rl(options: RslRlExportOptions, progress: Callable[[str], None] = lambda _: None):
     """Export one RSL-RL checkpoint; returns the bundle directory (YAML, model, PNG, log, report)."""
-    import torch
-
-    from leapp_export.actions import resolve_action
-    from leapp_export.capture import capture
-    from leapp_export.methods import EXPORT_METHODS
-    from leapp_export.env_config import parse_env_config
-    from leapp_export.isaaclab_yaml import load_isaaclab_yaml
-    from leapp_export.robot import build_robot
+    from leapp_export.offline import export_offline
     from leapp_export.rsl_rl_policy import actor_groups, build_actor
     from leapp_export.run_dir import locate_run
-    from leapp_export.states import StateSource
-    from leapp_export.trace_env import TracedEnv
-    from leapp_export.validate import replay
 
-    torch.jit._state.disable()  # as Isaac Lab's exporter: keep @torch.jit.script helpers traceable
-    if options.export_method not in EXPORT_METHODS:
-        raise ExportError(f"--export_method '{options.export_method}' is not one of {', '.join(EXPORT_METHODS)}")
-    if options.validation_steps < 0:
-        raise ExportError(f"--validation_steps must be >= 0, got {options.validation_steps}")
-    node = node_name_for(options.task)
-    graph_name = options.export_task_name or node
-    if "/" in graph_name or not graph_name.strip():
-        raise ExportError(f"--export_task_name '{graph_name}' must be a plain name without '/'")
-
+    check_options(options)
     run = locate_run(options.checkpoint, options.load_run, options.load_checkpoint, options.log_root,
                      options.env_yaml, options.agent_yaml)
-    progress(f"checkpoint {run.checkpoint}")
-    env_cfg = parse_env_config(load_isaaclab_yaml(run.env_yaml), str(run.env_yaml))
-    agent_cfg = load_isaaclab_yaml(run.agent_yaml)
-    entity = env_cfg.actions[0].asset_name
-    robot = build_robot(env_cfg, entity, options.joint_names, options.urdf, options.gains)
-    actions = [resolve_action(term, robot, env_cfg.path) for term in env_cfg.actions]
-    groups = actor_groups(agent_cfg)
-    clip = agent_cfg.get("clip_actions")
-    env = TracedEnv(env_cfg, robot, node, groups, actions, options.export_method,
-                    StateSource(robot, options.seed), None if clip is None else float(clip))
-    obs = env.reset()  # eager pass (leapp not started): observation sizes for the actor
-    progress("observation groups " + ", ".join(f"{g}[{t.shape[-1]}]" for g, t in obs.items()))
-    actor = build_actor(run.checkpoint, agent_cfg, {g: int(t.shape[-1]) for g, t in obs.items()},
-                        env.num_actions, str(run.agent_yaml))
 
-    save_path = Path(options.export_save_path) if options.export_save_path else run.run_dir
-    torch.manual_seed(options.seed)
-    try:
-        result = capture(env, actor, graph_name, save_path, options.export_method, options.validation_steps,
-                         not options.disable_graph_visualization, env_cfg.frequency, progress)
-    except ExportError:
-        raise
-    except Exception as exc:  # leapp raises plain Exceptions for tracing/validation failures
-        raise ExportError(f"leapp failed to export node '{node}': {str(exc).strip().splitlines()[0]}") from exc
+    def plan(agent_cfg: dict) -> PolicyPlan:
+        clip = agent_cfg.get("clip_actions")  # RslRlVecEnvWrapper(clip_actions=...)
+        return PolicyPlan(
+            groups=actor_groups(agent_cfg), env_clip_actions=None if clip is None else float(clip),
+            build=lambda dims, num_actions: build_actor(run.checkpoint, agent_cfg, dims, num_actions,
+                                                        str(run.agent_yaml)))
 
-    report = {
-        "tool": "leapp-export rsl-rl",
-        "task": options.task, "node": node, "graph": graph_name,
-        "checkpoint": str(run.checkpoint), "env_yaml": str(run.env_yaml), "agent_yaml": str(run.agent_yaml),
-        "export_method": options.export_method, "validation_steps": options.validation_steps,
-        "frequency_hz": env_cfg.frequency,
-        "baked": {"joint_names": robot.joint_names, "default_joint_pos": robot.default_joint_pos,
-                  "default_joint_vel": robot.default_joint_vel, "stiffness": robot.stiffness,
-                  "damping": robot.damping, "gains_source": options.gains},
-        "leapp_validation": ("disabled" if result.leapp_validation is None else _jsonable(result.leapp_validation)),
-    }
-    if options.validation_steps > 0:
-        progress("replaying bundle")
-        report["replay"] = replay(result.yaml_path, node, result.records)
-    (result.bundle_dir / f"{graph_name}_export_report.json").write_text(json.dumps(report, indent=1))
-    if options.validation_steps > 0 and not report["replay"]["passed"]:
-        raise ExportError(f"bundle '{result.yaml_path}' does not reproduce the captured outputs on "
-                          f"{report['replay']['runtime']}: max abs errors {report['replay']['max_abs_error']}")
-    return result.bundle_dir
-
-
-def _jsonable(value):
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, (bool, int, float, str)) or value is None:
-        return value
-    return str(value)
+    return export_offline(options, "leapp-export rsl-rl", run, plan, run.run_dir, progress)

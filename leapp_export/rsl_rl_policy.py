@@ -29,6 +29,34 @@ class RslRlActor:
         zeros = torch.zeros(rnn.num_layers, 1, rnn.hidden_size)
         return (zeros.clone(), zeros.clone()) if isinstance(rnn, torch.nn.LSTM) else zeros
 
+    def _lstm(self) -> bool:
+        return isinstance(self.model.rnn.rnn, torch.nn.LSTM)
+
+    def initial_state(self) -> dict[str, torch.Tensor]:
+        """rsl_rl naming: GRU -> ``actor_state``; LSTM -> ``actor_state_0`` (h), ``actor_state_1`` (c)."""
+        if not self.is_recurrent:
+            return {}
+        self.model.reset()
+        hidden = self.model.get_hidden_state()
+        return _state_dict(self.initial_hidden_state() if hidden is None else hidden)
+
+    def act(self, obs: dict[str, torch.Tensor],
+            state: dict[str, torch.Tensor]) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """``runner.get_inference_policy()(obs)`` with the (traced) hidden state put back into the RNN."""
+        from tensordict import TensorDict
+
+        if self.is_recurrent:
+            values = list(state.values())
+            self.model.rnn.hidden_state = tuple(values) if self._lstm() else values[0]
+        actions = self.model(TensorDict(obs, batch_size=[1]))
+        return actions, (_state_dict(self.model.get_hidden_state()) if self.is_recurrent else {})
+
+
+def _state_dict(hidden) -> dict[str, torch.Tensor]:
+    if isinstance(hidden, tuple):
+        return {f"actor_state_{i}": t for i, t in enumerate(hidden)}
+    return {"actor_state": hidden}
+
 
 def actor_groups(agent_cfg: dict) -> list[str]:
     """Observation groups the actor consumes: agent obs_groups['actor'] (Isaac Lab default ['policy'])."""

@@ -143,7 +143,7 @@ class TracedEnv:
                 parts.append(obs)
             if not group.concatenate_terms:
                 raise ExportError(f"{self.env.path}: observation group '{group.name}' has concatenate_terms=false; "
-                                  "RSL-RL actors need concatenated groups")
+                                  "the exported actors read concatenated groups")
             out[group.name] = torch.cat(parts, dim=group.concatenate_dim)
         return out
 
@@ -157,7 +157,7 @@ class TracedEnv:
 
     # ---- action pass --------------------------------------------------------------------------------
     def step(self, actions: torch.Tensor) -> dict[str, torch.Tensor]:
-        if self.clip_actions is not None:  # RslRlVecEnvWrapper(clip_actions=...)
+        if self.clip_actions is not None:  # RslRlVecEnvWrapper / RlGamesVecEnvWrapper clip_actions
             actions = torch.clamp(actions, -self.clip_actions, self.clip_actions)
         outputs, static, written = [], [], {}
         index = 0

@@ -12,6 +12,9 @@ stamp=.venv/.leapp_ros_installed
 if [ ! -f "$stamp" ] || [ setup.py -nt "$stamp" ]; then
   .venv/bin/python -m pip install -q --disable-pip-version-check "$TORCH_SPEC" 2>&1 | grep -v "is ignored" || true
   .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[test]" 2>&1 | grep -v "is ignored" || true
+  # their declared pins conflict with rsl-rl-lib's (see setup.py); they run fine without them
+  .venv/bin/python -m pip install -q --disable-pip-version-check --no-deps rl-games==1.6.5 torchrl==0.14.1 \
+    2>&1 | grep -v "is ignored" || true
   .venv/bin/python -c "import torch, leapp_ros, onnxruntime, cyclonedds, rosbags, mujoco, leapp" \
     || { echo "setup_env: the environment is incomplete (see pip output above)" >&2; exit 1; }
   touch "$stamp"
