@@ -74,7 +74,8 @@ def run_demo(args: argparse.Namespace) -> dict:
                                         f"last lines of {children[1].log_path}:\n{children[1].tail()}")
             time.sleep(0.25)
     finally:
-        codes = {child.name: child.stop() for child in children}
+        # The deploy node first (it sends its safe command while the robot still listens), then the robot.
+        codes = {child.name: child.stop() for child in reversed(children)}
         if transport is not None:
             transport.shutdown()
     trace = metrics.ReachTrace.empty()
