@@ -14,22 +14,27 @@ EXPORT = ["leapp==0.7.2", "rsl-rl-lib==5.5.1", "onnxscript>=0.1", "tqdm>=4.60", 
 # (psutil<6, tensordict<0.15) yet run fine here: install them with `pip install --no-deps` (scripts/setup_env.sh).
 EXPORT_LIBS = ["skrl==2.1.1", "stable-baselines3==2.9.2", "gymnasium==1.2.1", "hoptorch==0.1.4"]
 GPU = ["onnxruntime-gpu>=1.20"]  # plus a CUDA build of torch; TensorRT comes from JetPack or NVIDIA's index
-TEST = ["pytest>=8", "pytest-timeout>=2.3", "psutil>=5.9", "jsonschema>=4"] + DDS + SIM + EXPORT + EXPORT_LIBS
+TEST = ["pytest>=8", "pytest-timeout>=2.3", "psutil>=5.9"] + DDS + SIM + EXPORT + EXPORT_LIBS
 
 setup(
     name=PACKAGE,
     version="0.1.0",
     packages=find_packages(exclude=["test", "test.*", "examples", "examples.*"]),
-    package_data={PACKAGE: ["transport/*.xml"]},
+    package_data={PACKAGE: ["transport/*.xml", "bench/schema.json"]},
     data_files=[
         ("share/ament_index/resource_index/packages", [f"resource/{PACKAGE}"]),
         (f"share/{PACKAGE}", ["package.xml"]),
         (f"share/{PACKAGE}/launch", glob("launch/*.launch.py")),
         (f"share/{PACKAGE}/config", glob("config/*.yaml")),
+        # the demo (`leapp-ros demo` finds it here in a colcon install)
+        (f"share/{PACKAGE}/examples/reach_arm", [f for f in glob("examples/reach_arm/*") if not f.endswith("/")
+                                                  and f.rsplit(".", 1)[-1] in ("py", "xml", "yaml", "txt", "md")]),
+        (f"share/{PACKAGE}/examples/reach_arm/bundle/Leapp-Reach-Arm-v0",
+         glob("examples/reach_arm/bundle/Leapp-Reach-Arm-v0/*")),
     ],
     python_requires=">=3.10",
     install_requires=["numpy>=1.24", "pyyaml>=6.0", "safetensors>=0.4", "onnx>=1.15", "onnxruntime>=1.17",
-                      "psutil>=5.9", "rich>=13"],
+                      "psutil>=5.9", "rich>=13", "jsonschema>=4.18"],
     extras_require={"dds": DDS, "sim": SIM, "torch": TORCH, "export": EXPORT + EXPORT_LIBS, "gpu": GPU,
                     "test": TEST},
     zip_safe=True,

@@ -1,1 +1,1 @@
-"""Benchmarks: engine tick latency against raw runtimes, with a versioned JSON report."""
+"""Benchmarks: a schema'd JSON bench bundle (engine, reference runtimes, backends, paced, end to end, sim) and diffs."""

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import importlib.metadata
+import importlib.util
 import os
 import platform
 import shutil
 import subprocess
 
 PACKAGES = ("numpy", "onnxruntime", "onnxruntime-gpu", "torch", "tensorrt", "leapp", "cyclonedds", "rosbags",
-            "mujoco")
+            "mujoco", "psutil")
 
 
 def software() -> dict[str, object]:
@@ -17,6 +18,10 @@ def software() -> dict[str, object]:
     for name in PACKAGES:
         versions[name] = _version(name)
     versions["ros_distro"] = os.environ.get("ROS_DISTRO")
+    versions["rmw_implementation"] = os.environ.get("RMW_IMPLEMENTATION")
+    # transports this machine can run the node on: DDS (cyclonedds + rosbags), rclpy (a sourced ROS 2)
+    versions["transports"] = [name for name, modules in (("dds", ("cyclonedds", "rosbags")), ("rclpy", ("rclpy",)))
+                              if all(importlib.util.find_spec(m) is not None for m in modules)]
     return versions
 
 
@@ -24,6 +29,9 @@ def hardware() -> dict[str, object]:
     info: dict[str, object] = {"machine": platform.machine(), "cpu_model": _cpu_model(),
                                "logical_cores": os.cpu_count(), "usable_cores": len(os.sched_getaffinity(0)),
                                "os": platform.platform()}
+    info["memory_bytes"] = _memory_bytes()
+    # other work on the machine skews every figure: record how busy it was when the run began
+    info["load_average"] = [round(x, 2) for x in os.getloadavg()] if hasattr(os, "getloadavg") else None
     info["gpus"] = _gpus()
     return info
 
@@ -33,6 +41,14 @@ def _version(name: str) -> str | None:
         return importlib.metadata.version(name)
     except importlib.metadata.PackageNotFoundError:
         return None
+
+
+def _memory_bytes() -> int | None:
+    try:
+        import psutil
+    except ImportError:
+        return None
+    return int(psutil.virtual_memory().total)
 
 
 def _cpu_model() -> str | None:

@@ -11,8 +11,13 @@ from leapp_ros.bench.runtimes import Runtime
 from leapp_ros.bench.stats import latency_stats
 
 
-def time_runtimes(runtimes: list[Runtime], ticks: int, warmup: int, rounds: int = 10) -> list[dict]:
-    """Warm every runtime up, then time `ticks` single ticks each, in `rounds` interleaved blocks."""
+def time_runtimes(runtimes: list[Runtime], ticks: int, warmup: int, rounds: int = 10,
+                  samples_out: dict[str, np.ndarray] | None = None) -> list[dict]:
+    """Warm every runtime up, then time `ticks` single ticks each, in `rounds` interleaved blocks.
+
+    Returns one statistics row per runtime; with `samples_out`, also fills it with the raw per-tick
+    nanoseconds by runtime label (for histograms).
+    """
     for runtime in runtimes:
         for _ in range(warmup):
             runtime.tick()
@@ -33,4 +38,7 @@ def time_runtimes(runtimes: list[Runtime], ticks: int, warmup: int, rounds: int 
     finally:
         if gc_was_enabled:
             gc.enable()
-    return [{"runtime": r.runtime, "backend": r.backend, **latency_stats(samples[id(r)])} for r in runtimes]
+    if samples_out is not None:
+        samples_out.update({r.label: samples[id(r)] for r in runtimes})
+    return [{"runtime": r.runtime, "backend": r.backend, "label": r.label, **latency_stats(samples[id(r)])}
+            for r in runtimes]

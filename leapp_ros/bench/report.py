@@ -1,22 +1,29 @@
-"""The versioned JSON document every `leapp-ros bench` run writes."""
+"""The versioned JSON document every `leapp-ros bench` run writes (schema: leapp_ros/bench/schema.json)."""
 
 from __future__ import annotations
 
 import datetime
 import json
+import platform
+import uuid
 from pathlib import Path
 from typing import Any
 
 from leapp_ros.bench.environment import hardware, software
 from leapp_ros.bundle import Bundle
 
-SCHEMA_VERSION = "1.0"
+# 1.0: metadata, software, hardware, bundle, session_options, results, ratios.
+# 1.1: adds run, backends, unavailable, process, paced, e2e, sim, plot (all keys of 1.0 kept as they were).
+SCHEMA_VERSION = "1.1"
+KIND = "leapp_ros.bench"
 
 
-def new_report(command: list[str]) -> dict[str, Any]:
-    return {"schema_version": SCHEMA_VERSION, "kind": "leapp_ros.bench",
+def new_report(command: list[str], settings: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"schema_version": SCHEMA_VERSION, "kind": KIND,
             "created_utc": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-            "command": command, "software": software(), "hardware": hardware()}
+            "command": command,
+            "run": {"id": uuid.uuid4().hex, "host": platform.node(), **(settings or {})},
+            "software": software(), "hardware": hardware()}
 
 
 def bundle_descriptor(bundle: Bundle) -> dict[str, Any]:
@@ -25,16 +32,16 @@ def bundle_descriptor(bundle: Bundle) -> dict[str, Any]:
             "nodes": [{"name": n.name, "format": n.backend, "sha256": n.sha256} for n in bundle.nodes]}
 
 
-def p50_ratios(results: list[dict[str, Any]]) -> dict[str, float]:
-    """Ratios of median tick times: ours over raw onnxruntime, and leapp's InferenceManager over ours."""
-    p50 = {r["runtime"]: r["p50_us"] for r in results if r.get("p50_us")}
-    ratios = {}
-    if "leapp_ros" in p50 and "onnxruntime" in p50:
-        ratios["leapp_ros_over_onnxruntime"] = round(p50["leapp_ros"] / p50["onnxruntime"], 3)
-    if "leapp_ros" in p50 and "leapp.InferenceManager" in p50:
-        ratios["inference_manager_over_leapp_ros"] = round(p50["leapp.InferenceManager"] / p50["leapp_ros"], 3)
-    return ratios
-
-
 def write_report(report: dict[str, Any], path: str | Path) -> None:
     Path(path).write_text(json.dumps(report, indent=1) + "\n")
+
+
+def read_report(path: str | Path) -> dict[str, Any]:
+    """A bench JSON file as a dict; unreadable or non-JSON files raise OSError/ValueError naming the file."""
+    try:
+        document = json.loads(Path(path).read_text())
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{path}: not a JSON document ({exc})") from None
+    if not isinstance(document, dict):
+        raise ValueError(f"{path}: not a bench report (top level is a {type(document).__name__}, not an object)")
+    return document

@@ -1,4 +1,4 @@
-"""The runtimes `leapp-ros bench` times side by side: our engine, raw onnxruntime, leapp.InferenceManager."""
+"""The runtimes `leapp-ros bench` times side by side: our engine per backend, raw onnxruntime, leapp."""
 
 from __future__ import annotations
 
@@ -8,17 +8,25 @@ from typing import Callable
 import numpy as np
 
 from leapp_ros.bundle import Bundle
-from leapp_ros.engine import BackendOptions, Engine
+from leapp_ros.engine import BackendOptions
 
 
 @dataclass
 class Runtime:
-    """A named callable that performs one policy tick on prepared inputs."""
+    """A named callable that performs one policy tick on prepared inputs.
+
+    `label` is the row's unique name in a report (the runtime name unless several rows share it).
+    """
 
     runtime: str
     backend: str
     tick: Callable[[], object]
     close: Callable[[], None] = lambda: None
+    label: str = ""
+    describe: list[dict[str, object]] | None = None
+
+    def __post_init__(self) -> None:
+        self.label = self.label or self.runtime
 
 
 def random_inputs(bundle: Bundle, seed: int = 0) -> dict[str, np.ndarray]:
@@ -38,10 +46,15 @@ def random_inputs(bundle: Bundle, seed: int = 0) -> dict[str, np.ndarray]:
     return frame
 
 
-def engine_runtime(bundle: Bundle, options: BackendOptions, frame: dict[str, np.ndarray]) -> Runtime:
-    engine = Engine(bundle, options)
-    backend = ",".join(sorted({str(d["backend"]) for d in engine.describe()}))
-    return Runtime("leapp_ros", backend, lambda: engine.run(frame), engine.close)
+def engine_runtime(bundle: Bundle, options: BackendOptions, frame: dict[str, np.ndarray],
+                   label: str = "leapp_ros") -> Runtime:
+    """Our engine as `options` ask (the device engine, state kept on the GPU, for CUDA devices)."""
+    from leapp_ros.engine.autoselect import build_engine
+
+    engine = build_engine(bundle, options)
+    describe = engine.describe()
+    backend = ",".join(sorted({str(d["backend"]) for d in describe}))
+    return Runtime("leapp_ros", backend, lambda: engine.run(frame), engine.close, label, describe)
 
 
 def raw_onnxruntime_runtimes(bundle: Bundle, options: BackendOptions,
@@ -49,11 +62,13 @@ def raw_onnxruntime_runtimes(bundle: Bundle, options: BackendOptions,
     """Plain `session.run` per ONNX node with the engine's session options and numpy feeds (no I/O binding)."""
     if any(node.backend != "onnx" for node in bundle.nodes) or len(bundle.nodes) != 1:
         return []  # raw comparison is defined for single-node ONNX bundles
-    import onnxruntime as ort
+    from leapp_ros.engine.backends.onnxruntime_backend import import_onnxruntime, session_options
 
-    from leapp_ros.engine.backends.onnxruntime_backend import session_options
+    ort = import_onnxruntime()
     node = bundle.nodes[0]
-    session = ort.InferenceSession(str(node.model_path), sess_options=session_options(options),
+    cpu_options = BackendOptions(intra_op_threads=options.intra_op_threads,
+                                 graph_optimization=options.graph_optimization)
+    session = ort.InferenceSession(str(node.model_path), sess_options=session_options(cpu_options),
                                    providers=["CPUExecutionProvider"])
     feed = {p.name: frame[p.key] if p.key in frame else np.array(bundle.initial_value(p.key))
             for p in node.inputs}

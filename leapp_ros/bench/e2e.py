@@ -1,0 +1,189 @@
+"""`bench --e2e`: state message in -> target message out through the transport, with the real deploy node.
+
+The deploy node runs as its own process (`leapp-ros run`, DDS on loopback, private domain) with
+`tick_on: joint_states`, so every joint state it accepts triggers one tick and one target message. This
+process plays the robot: it publishes every input topic of the bundle's binding plan at the chosen rate (joint
+states last) and times, on one clock, each joint state sent and each target received. Targets are matched to
+joint states in order (see `match`); a joint state whose target did not arrive within one period is a missed
+deadline.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from leapp_ros.bench.fake_robot import JOINT_STATE, set_stamp, topic_messages
+from leapp_ros.bench.process import ProcessMeter
+from leapp_ros.bench.stats import latency_stats
+from leapp_ros.bundle import Bundle
+from leapp_ros.engine import BackendOptions
+from leapp_ros.errors import LeappRosError
+
+ACTIVATE_TIMEOUT_S = 30.0
+NODE_DIAGNOSTICS = ("achieved rate (Hz)", "tick latency p50 (ms)", "tick latency p99 (ms)", "tick latency max (ms)",
+                    "tick deadline misses", "deadline misses", "safety state", "backend")
+WARMUP_S = 1.0  # after the first target: discovery settles, caches warm
+
+
+def require_e2e(transport: str) -> None:
+    """A clear error, before any timing starts, when the end-to-end run cannot happen here."""
+    if transport != "dds":
+        raise LeappRosError(f"bench --e2e runs over the DDS transport (got --transport {transport}); the rclpy "
+                            "adapter is measured with a ROS 2 install, not from here")
+    try:
+        import cyclonedds  # noqa: F401
+        import rosbags  # noqa: F401
+
+        import leapp_ros.binding  # noqa: F401
+        import leapp_ros.node.run_cli  # noqa: F401 - the node must exist before we start it
+        import leapp_ros.transport  # noqa: F401
+    except ImportError as exc:
+        raise LeappRosError(f"bench --e2e needs the deploy node and the DDS transport (pip install "
+                            f"cyclonedds==11.0.1 rosbags==0.11.9): {exc}") from None
+
+
+def run_e2e(bundle: Bundle, options: BackendOptions, rate_hz: float, seconds: float,
+            transport: str = "dds") -> dict[str, Any]:
+    require_e2e(transport)
+    from leapp_ros.binding import BindingSettings, compile_plan
+    from leapp_ros.transport import DEFAULT, SENSOR_DATA, make_transport
+    from leapp_ros.transport.loopback import loopback_environment
+
+    plan = compile_plan(bundle, BindingSettings.from_params({}))
+    if not plan.outputs.targets:
+        raise LeappRosError(f"bundle '{bundle.name}' has no joint target output to measure")
+    target = plan.outputs.targets[0]
+    env = loopback_environment()
+    robot = make_transport("dds", "leapp_bench_robot", "/", discovery="loopback", domain_id=int(env["ROS_DOMAIN_ID"]))
+    log = tempfile.NamedTemporaryFile("w+", prefix="leapp_bench_node_", suffix=".log", delete=False)
+    node = None
+    try:
+        messages = topic_messages(plan, robot.new_message)
+        publishers = [(robot.create_publisher(topic, type_name, DEFAULT), msg, type_name == JOINT_STATE)
+                      for topic, type_name, msg in messages]
+        received: list[int] = []
+        lock = threading.Lock()
+
+        def on_target(_msg: Any) -> None:
+            now = time.perf_counter_ns()
+            with lock:
+                received.append(now)
+        robot.create_subscription(target.topic, target.type_name, SENSOR_DATA, on_target)
+        diagnostics: dict[str, str] = {}
+
+        def on_diagnostics(msg: Any) -> None:  # the node's own view: tick latency, misses, safety state
+            for status in msg.status:
+                diagnostics.update({kv.key: kv.value for kv in status.values})
+        robot.create_subscription("/diagnostics", "diagnostic_msgs/msg/DiagnosticArray", DEFAULT, on_diagnostics)
+        node = _start_node(bundle, options, rate_hz, env, log.name)
+        period_ns = int(1e9 / rate_hz)
+        sent: list[int] = []
+        clock = time.perf_counter_ns
+
+        def publish_until(stop_ns: int, record: bool) -> None:
+            deadline = clock()
+            while deadline < stop_ns:
+                stamp = robot.now_ns()
+                for publisher, msg, is_joint_state in publishers:
+                    set_stamp(msg, stamp)
+                    if is_joint_state and record:
+                        sent.append(clock())
+                    publisher.publish(msg)
+                if node.poll() is not None:
+                    raise LeappRosError(f"the deploy node exited with {node.returncode}: {_tail(log.name)}")
+                deadline += period_ns
+                delay = deadline - clock()
+                if delay > 0:
+                    time.sleep(delay / 1e9)
+
+        give_up = clock() + int(ACTIVATE_TIMEOUT_S * 1e9)
+        while not received and clock() < give_up:  # publish until the node is active and answering
+            publish_until(clock() + period_ns * 5, record=False)
+        if not received:
+            raise LeappRosError(f"the deploy node published nothing on {target.topic} within "
+                                f"{ACTIVATE_TIMEOUT_S:.0f} s: {_tail(log.name)}")
+        publish_until(clock() + int(WARMUP_S * 1e9), record=False)
+        with lock:
+            received.clear()
+        node_meter = ProcessMeter(node.pid, role="deploy node (leapp-ros run)").start()
+        robot_meter = ProcessMeter(role="bench (fake robot)").start()
+        began = clock()
+        publish_until(began + int(seconds * 1e9), record=True)
+        window_s = (clock() - began) / 1e9
+        time.sleep(min(0.2, 5 * period_ns / 1e9))  # let the last targets arrive
+        node_process, robot_process = node_meter.stop(), robot_meter.stop()
+        with lock:
+            arrivals = np.array(received, dtype=np.int64)
+    finally:
+        if node is not None:
+            _stop_node(node)
+        robot.shutdown()
+        log.close()
+    result = match(np.array(sent, dtype=np.int64), arrivals, period_ns)
+    Path(log.name).unlink(missing_ok=True)
+    return {"transport": transport, "tick_on": "joint_states", "rate_hz": float(rate_hz),
+            "seconds": round(window_s, 3), "target_topic": target.topic,
+            "input_topics": [topic for topic, _, _ in messages], **result,
+            "achieved_hz": round(result["matched"] / window_s, 2), "node_process": node_process,
+            "robot_process": robot_process,
+            "node_diagnostics": {key: diagnostics[key] for key in NODE_DIAGNOSTICS if key in diagnostics}}
+
+
+def match(sent_ns: np.ndarray, arrivals_ns: np.ndarray, period_ns: int) -> dict[str, Any]:
+    """Pair target arrivals with joint states in order: each arrival answers the oldest joint state that was
+    sent before it and is newer than the last one answered (the node handles its joint states one at a time,
+    in order, one target each; a state it never answered is skipped once a later arrival passes it)."""
+    latencies = []
+    next_state, on_time, extra = 0, 0, 0
+    for arrival in arrivals_ns:
+        newest = int(np.searchsorted(sent_ns, arrival, side="right")) - 1
+        if newest < next_state:  # no unanswered joint state before this arrival
+            extra += 1
+            continue
+        latency = int(arrival - sent_ns[next_state])
+        latencies.append(latency)
+        on_time += latency <= period_ns
+        next_state += 1
+    return {"states_sent": int(len(sent_ns)), "targets_received": int(len(arrivals_ns)),
+            "matched": len(latencies), "unmatched_targets": extra,
+            "missed_deadlines": int(len(sent_ns) - on_time),
+            "latency": latency_stats(np.array(latencies, dtype=np.int64))}
+
+
+def _start_node(bundle: Bundle, options: BackendOptions, rate_hz: float, env: dict[str, str],
+                log_path: str) -> subprocess.Popen:
+    command = [sys.executable, "-m", "leapp_ros.node.run_cli", str(bundle.yaml_path), "--transport", "dds",
+               "--discovery", "loopback", "--activate-timeout", str(ACTIVATE_TIMEOUT_S), "--rate", str(rate_hz),
+               "--backend", options.backend, "--param", f"device:={options.device}",
+               "--param", "tick_on:=joint_states", "--param", "diagnostics_period_s:=0.5",
+               "--log-level", "warning"]
+    with open(log_path, "w") as log:
+        return subprocess.Popen(command, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT)
+
+
+def _stop_node(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _tail(path: str, lines: int = 8) -> str:
+    try:
+        text = Path(path).read_text().strip().splitlines()
+    except OSError:
+        return "(no node log)"
+    return " | ".join(text[-lines:]) or "(node log empty)"
