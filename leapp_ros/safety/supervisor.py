@@ -1,0 +1,403 @@
+"""The SafetySupervisor: the state machine the deploy node calls on every tick; every actuator command passes it.
+
+Usage (the node's tick; see docs/safety.md for the states and triggers)::
+
+    action = supervisor.begin_tick(now_s, measured_position, measured_velocity, deadline_missed)
+    targets = kp = kd = None
+    if action is not PolicyAction.SKIP:
+        if action is PolicyAction.RESET_AND_RUN:
+            engine.reset()                      # feedback state from initial values on every (re)activation
+        outputs = engine.run(inputs)            # on an exception leave targets None: the supervisor HOLDs
+        targets, kp, kd = ...                   # in the command joint order
+    command = supervisor.end_tick(targets, kp, kd)
+    if command is not None:
+        publish(command.position, command.kp, command.kd)
+
+`enable()`, `disable()`, `estop()`, `release_estop()` and the watchdog marks may be called from any
+thread; they only post requests that the next `begin_tick` applies.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from dataclasses import dataclass
+from enum import Enum
+from typing import Sequence
+
+import numpy as np
+
+from leapp_ros.errors import ConfigurationError
+from leapp_ros.safety.config import SafetyConfig, per_joint
+from leapp_ros.safety.filters import CommandMode, LimitClamp, RampIn, SafetyCommand, first_non_finite
+from leapp_ros.safety.limits import JointLimits
+from leapp_ros.safety.states import LOG, RECOVERABLE, Cause, SafetyState, Transition, TransitionLog
+from leapp_ros.safety.watchdog import DeadlineBurstDetector, InputWatchdog
+
+RUNNING = (SafetyState.RAMP_IN, SafetyState.ACTIVE)
+ENABLEABLE = (SafetyState.INACTIVE, SafetyState.HOLD, SafetyState.DAMP, SafetyState.ESTOP)
+
+
+class PolicyAction(str, Enum):
+    """What the node does with the engine on this tick."""
+
+    SKIP = "skip"
+    RUN = "run"
+    RESET_AND_RUN = "reset_and_run"
+
+
+@dataclass(frozen=True)
+class WatchedInput:
+    """An input the watchdog tracks: required ones trip HOLD when stale; optional ones only time out."""
+
+    name: str
+    required: bool = True
+    timeout_s: float | None = None  # optional inputs: after this the node falls back to zeros
+
+
+class SafetySupervisor:
+    """INACTIVE -> RAMP_IN -> ACTIVE -> HOLD / DAMP -> ESTOP, with causes, on preallocated buffers."""
+
+    def __init__(self, joint_names: Sequence[str], limits: JointLimits, rate_hz: float,
+                 inputs: Sequence[WatchedInput], config: SafetyConfig | None = None) -> None:
+        self.config = config = config or SafetyConfig()
+        self.joint_names = tuple(joint_names)
+        if limits.names != self.joint_names:
+            raise ConfigurationError(f"joint limits are for {list(limits.names)}, the command joints are "
+                                     f"{list(self.joint_names)}")
+        if not (isinstance(rate_hz, (int, float)) and math.isfinite(rate_hz) and rate_hz > 0):
+            raise ConfigurationError(f"the control rate must be a positive number of Hz, got {rate_hz!r}")
+        n = len(self.joint_names)
+        self.limits = limits
+        self.period_s = 1.0 / rate_hz
+        self.report: list[str] = []  # configure-time findings, for the node to log and show in diagnostics
+        if not config.has_gains:
+            self.report.append("command interface is position-only: DAMP falls back to HOLD at the measured pose")
+            if config.inactive_command == "damp":
+                self.report.append("inactive_command 'damp' needs gains; INACTIVE publishes nothing")
+        cap = np.minimum(per_joint(config.ramp_in_velocity_cap, self.joint_names, "ramp_in_velocity_cap"),
+                         limits.velocity)
+        self._damping_kd = np.array(per_joint(config.damping_kd, self.joint_names, "damping_kd"))
+        self._hold_kp = np.array(per_joint(config.hold_kp, self.joint_names, "hold_kp"))
+        self._hold_kd = np.array(per_joint(config.hold_kd, self.joint_names, "hold_kd"))
+        self._overspeed_limit = limits.velocity * config.velocity_limit_scale
+        self.watchdog = InputWatchdog([i.name for i in inputs], [i.required for i in inputs], self.period_s,
+                                      config.stale_periods, [i.timeout_s for i in inputs], config.clock_jump_s)
+        self.deadlines = DeadlineBurstDetector(config.deadline_burst, config.deadline_window)
+        self.clamp = LimitClamp(limits, config.limit_margin)
+        self.ramp = RampIn(cap, config.ramp_in_duration_s, self.period_s, config.ramp_in_tolerance)
+        self.log = TransitionLog()
+        self.command = SafetyCommand(self.joint_names, config.has_gains)
+
+        self.state = SafetyState.INACTIVE
+        self.cause: Cause | None = None
+        self.detail = "not enabled"
+        self.now_s = -math.inf
+        self.ticks = 0
+        self.suppressed_non_finite = 0  # commands withheld because they were not finite (should stay 0)
+        self._measured = np.zeros(n)
+        self._have_measured = False
+        self._target = np.zeros(n)  # clamped policy targets of this tick
+        self._last = np.zeros(n)  # the last published running command (ramp start / HOLD source)
+        self._last_kp, self._last_kd = self._hold_kp.copy(), self._hold_kd.copy()
+        self._have_last = False
+        self._hold = np.zeros(n)  # what HOLD / DAMP / ESTOP command, captured on entry
+        self._have_hold = False
+        self._speed = np.zeros(n)
+        self._good_ticks = 0
+        self._reset_policy = False
+        self._waiting_reason: str | None = None
+        self._lock = threading.Lock()
+        self._requests: list[tuple[str, str]] = []  # (kind, detail), applied at the next tick
+        self._estop_asserted = False
+
+    # ------------------------------------------------------------------ requests (any thread)
+    def enable(self, detail: str = "enable requested") -> None:
+        self._post("enable", detail)
+
+    def disable(self, detail: str = "disable requested") -> None:
+        self._post("disable", detail)
+
+    def estop(self, detail: str = "e-stop") -> None:
+        self._post("estop", detail)
+
+    def release_estop(self, detail: str = "e-stop released") -> None:
+        self._post("release", detail)
+
+    def _post(self, kind: str, detail: str) -> None:
+        with self._lock:
+            self._requests.append((kind, detail))
+
+    @property
+    def estop_asserted(self) -> bool:
+        return self._estop_asserted
+
+    # ------------------------------------------------------------------ the tick
+    def begin_tick(self, now_s: float, position: np.ndarray | None, velocity: np.ndarray | None = None,
+                   deadline_missed: bool = False) -> PolicyAction:
+        """Apply requests and input checks; say whether (and how) the node runs the policy this tick."""
+        self.ticks += 1
+        if now_s < self.now_s:
+            self.watchdog.forget()  # every age would be negative: wait for messages stamped on the new clock
+            self.deadlines.reset()
+            if self.state in RUNNING:  # a HOLD keeps its cause: a clock jump must not make a fault recoverable
+                self._fault(SafetyState.HOLD, Cause.CLOCK_JUMP,
+                            f"clock went back {self.now_s - now_s:.3f} s (sim time reset?)")
+        self.now_s = now_s
+        self._apply_requests()
+
+        self._have_measured = position is not None and first_non_finite(position) < 0
+        if self._have_measured:
+            np.copyto(self._measured, position)
+        fault = self._input_fault(now_s, position, velocity)
+        burst = self.deadlines.update(deadline_missed)
+        if fault is None and burst and self.state in RUNNING:
+            fault = (SafetyState.HOLD, Cause.DEADLINE_BURST,
+                     f"{self.deadlines.in_window} missed deadlines in the last {self.config.deadline_window} ticks")
+        if fault is not None and self.state in RUNNING:
+            self._fault(*fault)
+        elif fault is not None and fault[0] is SafetyState.DAMP and self.state is SafetyState.HOLD:
+            self._fault(*fault)  # a joint overspeeding while held: stop fighting it
+
+        healthy = fault is None and self._have_measured
+        self._good_ticks = self._good_ticks + 1 if healthy else 0
+        if (self.state is SafetyState.HOLD and self.config.auto_recover and self.cause in RECOVERABLE
+                and self._good_ticks >= self.config.recover_periods):
+            self._start_ramp(Cause.RECOVERED, f"inputs good for {self._good_ticks} ticks after {self.cause.value}")
+        if self._waiting_reason is not None and self.state in ENABLEABLE:
+            if healthy:
+                self._waiting_reason = None
+                self._start_ramp(Cause.ENABLE, "enabled")
+            else:
+                reason = fault[2] if fault is not None else "no finite measured joint positions"
+                if reason != self._waiting_reason:
+                    LOG.warning("safety enable waiting: %s", reason)
+                    self._waiting_reason = reason
+        if self.state not in RUNNING:
+            return PolicyAction.SKIP
+        if self._reset_policy:
+            self._reset_policy = False
+            return PolicyAction.RESET_AND_RUN
+        return PolicyAction.RUN
+
+    def end_tick(self, targets: np.ndarray | None, kp: np.ndarray | None = None,
+                 kd: np.ndarray | None = None) -> SafetyCommand | None:
+        """Filter the policy's targets (None when it could not run) into the command to publish, or None."""
+        cmd = self.command
+        if self.state in RUNNING:
+            fault = self._output_fault(targets, kp, kd)
+            if fault is not None:
+                self._fault(SafetyState.HOLD, *fault)
+        if self.state in RUNNING:
+            cmd.kp[:] = self._last_kp if kp is None else kp
+            cmd.kd[:] = self._last_kd if kd is None else kd
+            if self.state is SafetyState.RAMP_IN:
+                done = self.ramp.apply(self.now_s, self._target, self._last, cmd.position)
+                cmd.mode = CommandMode.RAMP
+                if done:
+                    self._transition(SafetyState.ACTIVE, Cause.RAMP_DONE,
+                                     f"reached the policy targets after {self.now_s - self.ramp.started_s:.2f} s")
+            else:
+                np.copyto(cmd.position, self._target)
+                cmd.mode = CommandMode.POLICY
+            np.copyto(self._last, cmd.position)
+            np.copyto(self._last_kp, cmd.kp)
+            np.copyto(self._last_kd, cmd.kd)
+            self._have_last = True
+            return self._checked(cmd)
+        return self._checked(self._fill_stopped(cmd))
+
+    def _fill_stopped(self, cmd: SafetyCommand) -> SafetyCommand | None:
+        state = self.state
+        if state is SafetyState.INACTIVE:
+            if self.config.inactive_command != "damp" or not cmd.has_gains:
+                return None
+            self._capture_hold(prefer_last=False)  # damping around the current measured pose
+            return self._damp(cmd)
+        if state is SafetyState.ESTOP:
+            choice = self.config.estop_command
+            if choice == "none":
+                return None
+            return self._damp(cmd) if choice == "damp" else self._hold_command(cmd)
+        if state is SafetyState.DAMP:
+            return self._damp(cmd)
+        return self._hold_command(cmd)
+
+    def _hold_command(self, cmd: SafetyCommand) -> SafetyCommand | None:
+        if not self._have_hold:
+            return None
+        np.copyto(cmd.position, self._hold)
+        cmd.kp[:] = self._last_kp
+        cmd.kd[:] = self._last_kd
+        cmd.mode = CommandMode.HOLD
+        return cmd
+
+    def _damp(self, cmd: SafetyCommand) -> SafetyCommand | None:
+        if not cmd.has_gains:
+            return self._hold_command(cmd)  # position-only: HOLD at the pose measured on entry
+        if not self._have_hold:
+            return None  # no pose known at all: we never commanded this robot, so send nothing
+        np.copyto(cmd.position, self._hold)
+        cmd.kp.fill(0.0)
+        np.copyto(cmd.kd, self._damping_kd)
+        cmd.mode = CommandMode.DAMP
+        return cmd
+
+    def _checked(self, cmd: SafetyCommand | None) -> SafetyCommand | None:
+        if cmd is not None and not cmd.is_finite():
+            self.suppressed_non_finite += 1  # defensive: every source above is checked already
+            return None
+        return cmd
+
+    # ------------------------------------------------------------------ shutdown
+    def safe_command(self) -> SafetyCommand | None:
+        """The configured safe command (ESTOP's), published once at shutdown; None when there is none."""
+        if self.state in RUNNING or not self._have_hold:
+            self._capture_hold(prefer_last=True)
+        choice = self.config.estop_command
+        if choice == "none":
+            return None
+        cmd = self._damp(self.command) if choice == "damp" else self._hold_command(self.command)
+        return self._checked(cmd)
+
+    def shutdown(self, detail: str = "shutdown") -> SafetyCommand | None:
+        """Go INACTIVE (cause shutdown) and return the safe command to publish once."""
+        cmd = self.safe_command()
+        if self.state is not SafetyState.INACTIVE:
+            self._transition(SafetyState.INACTIVE, Cause.SHUTDOWN, detail)
+        return cmd
+
+    # ------------------------------------------------------------------ checks
+    def _input_fault(self, now_s: float, position, velocity) -> tuple[SafetyState, Cause, str] | None:
+        rejection = self.watchdog.take_rejection()  # consumed every tick so old ones never trip later
+        if position is not None and not self._have_measured:
+            j = first_non_finite(position)
+            return SafetyState.HOLD, Cause.NON_FINITE_MEASUREMENT, f"measured position of joint " \
+                                                                   f"'{self.joint_names[j]}' is {position[j]}"
+        if velocity is not None:
+            j = first_non_finite(velocity)
+            if j >= 0:
+                return SafetyState.HOLD, Cause.NON_FINITE_MEASUREMENT, \
+                    f"measured velocity of joint '{self.joint_names[j]}' is {velocity[j]}"
+            np.abs(velocity, out=self._speed)
+            over = self._speed > self._overspeed_limit
+            if over.any():
+                j = int(np.flatnonzero(over)[0])
+                return SafetyState.DAMP, Cause.JOINT_OVERSPEED, \
+                    f"joint '{self.joint_names[j]}' moves at {velocity[j]:.3f}, limit {self._overspeed_limit[j]:.3f}"
+        stale = self.watchdog.first_stale(now_s)
+        if stale >= 0:
+            return SafetyState.HOLD, Cause.STALE_INPUT, self.watchdog.describe_stale(stale, now_s)
+        if rejection is not None:
+            return SafetyState.HOLD, Cause.REJECTED_INPUT, f"input '{rejection[0]}' rejected: {rejection[1]}"
+        return None
+
+    def _output_fault(self, targets, kp, kd) -> tuple[Cause, str] | None:
+        if targets is None:
+            return Cause.MISSING_OUTPUT, "the policy produced no targets this tick"
+        for what, values in (("target", targets), ("kp", kp), ("kd", kd)):
+            if values is None:
+                continue
+            if len(values) != len(self.joint_names):
+                return Cause.MISSING_OUTPUT, f"{what} has {len(values)} values for {len(self.joint_names)} joints"
+            j = first_non_finite(values)
+            if j >= 0:
+                return Cause.NON_FINITE_OUTPUT, f"policy {what} for joint '{self.joint_names[j]}' is {values[j]}"
+        j = self.clamp.apply(targets, self._target)
+        if j >= 0:
+            return Cause.LIMIT_MARGIN, (f"target {targets[j]:.4f} for joint '{self.joint_names[j]}' is beyond its "
+                                        f"limits [{self.limits.lower[j]:.4f}, {self.limits.upper[j]:.4f}] by more "
+                                        f"than the margin {self.config.limit_margin}")
+        return None
+
+    # ------------------------------------------------------------------ transitions
+    def _apply_requests(self) -> None:
+        with self._lock:
+            if not self._requests:
+                return
+            requests, self._requests = self._requests, []
+        for kind, detail in requests:
+            if kind == "estop":
+                self._estop_asserted = True
+                self._waiting_reason = None
+                if self.state is not SafetyState.ESTOP:
+                    self._fault(SafetyState.ESTOP, Cause.ESTOP, detail)
+            elif kind == "release":
+                if self._estop_asserted:
+                    self._estop_asserted = False
+                    LOG.info("safety e-stop released (%s); the machine stays %s until enabled", detail,
+                             self.state.value)
+            elif kind == "disable":
+                self._waiting_reason = None
+                if self._estop_asserted:
+                    LOG.warning("safety disable ignored: the e-stop is asserted")
+                elif self.state is not SafetyState.INACTIVE:
+                    self._transition(SafetyState.INACTIVE, Cause.DISABLE, detail)
+            elif kind == "enable":
+                if self._estop_asserted:
+                    LOG.warning("safety enable refused: the e-stop is asserted (release it first)")
+                elif self.state in ENABLEABLE and self._waiting_reason is None:
+                    self._waiting_reason = ""  # pending: starts RAMP_IN once the inputs are good
+
+    def _fault(self, target: SafetyState, cause: Cause, detail: str) -> None:
+        """Enter HOLD / DAMP / ESTOP, capturing what it holds: the last safe targets, else the measured pose."""
+        if self.state in RUNNING:
+            self._capture_hold(prefer_last=target is SafetyState.HOLD)
+        elif not self._have_hold or self.state is SafetyState.INACTIVE:
+            self._capture_hold(prefer_last=False)  # already stopped: keep what is held, if anything
+        self._good_ticks = 0
+        self._transition(target, cause, detail)
+
+    def _capture_hold(self, prefer_last: bool) -> None:
+        source = None
+        if prefer_last and self._have_last:
+            source = self._last
+        elif self._have_measured:
+            source = self._measured
+        elif self._have_last:
+            source = self._last
+        if source is not None:
+            np.copyto(self._hold, source)
+        self._have_hold = source is not None
+
+    def _start_ramp(self, cause: Cause, detail: str) -> None:
+        """RAMP_IN from the measured pose (never stale targets), with the policy's feedback state reset."""
+        self.ramp.begin(self._measured, self.now_s)
+        np.copyto(self._last, self._measured)
+        np.copyto(self._target, self._measured)
+        self._have_last = False
+        self._have_hold = False
+        self._reset_policy = True
+        self.deadlines.reset()
+        self._transition(SafetyState.RAMP_IN, cause, detail)
+
+    def _transition(self, target: SafetyState, cause: Cause, detail: str) -> None:
+        transition = Transition(self.now_s, self.state, target, cause, detail)
+        self.state, self.cause, self.detail = target, cause, detail
+        self.log.record(transition)
+
+    # ------------------------------------------------------------------ reporting
+    def state_text(self) -> str:
+        """One line for `~/safety_state`: `STATE cause: detail`."""
+        cause = self.cause.value if self.cause else "start"
+        return f"{self.state.value} {cause}: {self.detail}"
+
+    def diagnostics(self) -> dict[str, str]:
+        """Key/values for /diagnostics (allocates: call it at the diagnostics rate, not per tick)."""
+        values = {"safety state": self.state.value, "safety cause": self.cause.value if self.cause else "",
+                  "safety detail": self.detail, "safety transitions": str(self.log.count),
+                  "e-stop asserted": str(self._estop_asserted),
+                  "targets clamped": str(self.clamp.total),
+                  "safety deadline misses": f"{self.deadlines.total_missed} total, "
+                                            f"{self.deadlines.in_window} in the last {self.config.deadline_window} ticks",
+                  "commands withheld (non-finite)": str(self.suppressed_non_finite)}
+        for j in np.flatnonzero(self.clamp.counts):
+            values[f"clamped {self.joint_names[j]}"] = str(int(self.clamp.counts[j]))
+        w = self.watchdog
+        for i, name in enumerate(w.names):
+            age = max(w.age(i, self.now_s), 0.0)  # a message may land between the tick's clock read and now
+            values[f"input {name}"] = (f"age {age * 1e3:.0f} ms, " if math.isfinite(age) else "never received, ") + \
+                f"{w.received[i]} received, {w.rejected[i]} rejected, {w.dropped[i]} dropped"
+        for i, line in enumerate(self.report):
+            values[f"configure note {i + 1}"] = line
+        return values
