@@ -78,7 +78,7 @@ def _read_yaml(path: Path, fail) -> dict[str, Any]:
     except (OSError, UnicodeDecodeError) as exc:
         raise fail(f"cannot be read: {exc}") from None
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -90,6 +90,25 @@ def _read_yaml(path: Path, fail) -> dict[str, Any]:
     if missing:
         raise fail(f"missing required top-level keys {missing}")
     return data
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """SafeLoader that refuses duplicated mapping keys (PyYAML silently keeps the last one)."""
+
+
+def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
+    seen: set = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key '{key}' (a second entry would silently replace the first)",
+                key_node.start_mark)
+        seen.add(key)
+    return loader.construct_mapping(node, deep=deep)
+
+
+_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
 def _detect_schema(data: dict[str, Any], fail) -> tuple[SchemaVersion, str]:
@@ -178,6 +197,8 @@ def _initial_values(pipeline: dict[str, Any], directory: Path, feedback, nodes, 
         if array.dtype != port.dtype or tuple(array.shape) != port.shape:
             raise fail(f"initial value is {array.dtype}{list(array.shape)} but the port is "
                        f"{port.dtype}{list(port.shape)}", node=node, port=port_name)
+        if np.issubdtype(array.dtype, np.floating) and not np.all(np.isfinite(array)):
+            raise fail("initial value is not finite (NaN/Inf)", node=node, port=port_name)
     return values
 
 
@@ -195,6 +216,8 @@ def _rate(pipeline: dict[str, Any], semantic: Any, fail) -> tuple[float | None, 
 
 
 def _positive(value: Any, what: str, fail) -> float:
+    if isinstance(value, bool):  # YAML `true` is an int to Python; it is no rate
+        raise fail(f"{what} must be a number, got {value!r}")
     try:
         number = float(value)
     except (TypeError, ValueError):

@@ -57,6 +57,8 @@ def parse_port(raw: Any, node: str, direction: str, index: int, fail: Callable[.
         expected = ("state", "command") if direction == "input" else ("write",)
         if connection.kind not in expected:
             raise fail(f"isaaclab_connection '{connection}' cannot be an {direction}", port=name)
+    if not isinstance(raw.get("is_state", False), bool):
+        raise fail(f"'is_state' must be true or false, got {raw['is_state']!r}", port=name)
     extra = {k: v for k, v in raw.items() if k not in KNOWN_PORT_KEYS}
     return Port(node=node, name=name, direction=direction, dtype=dtype, shape=shape, kind=kind,
                 element_names=element_names, connection=connection,
