@@ -27,6 +27,16 @@ def _qos(name: str) -> Any:
     return {"sensor_data": SENSOR_DATA, "default": DEFAULT, "latched": LATCHED}[name]
 
 
+def _stamp_seconds(msg: Any) -> float | None:
+    """The message's header stamp in seconds; None without a header or with a zero stamp (drivers that leave it
+    unset), which then relies on receipt time alone."""
+    header = getattr(msg, "header", None)
+    if header is None:
+        return None
+    stamp = header.stamp.sec + header.stamp.nanosec * 1e-9
+    return stamp if stamp > 0.0 else None
+
+
 class DeployNode:
     """Runs one bundle on one robot. Lifecycle: configure -> activate <-> deactivate -> cleanup -> shutdown."""
 
@@ -55,12 +65,14 @@ class DeployNode:
                                                     _qos("default"))
         self._state_pub = transport.create_publisher("~/state", "std_msgs/msg/String", _qos("latched"))
         transport.create_subscription("~/reset", "std_msgs/msg/Empty", _qos("default"), lambda _m: self.request_reset())
-        transport.create_subscription("~/enable", "std_msgs/msg/Empty", _qos("default"), lambda _m: self._enable())
+        self._safety_pub = transport.create_publisher("~/safety_state", "std_msgs/msg/String", _qos("latched"))
+        transport.create_subscription("~/enable", "std_msgs/msg/Bool", _qos("default"), self._on_enable)
         if topic_lifecycle:  # DDS has no lifecycle services: `~/transition` (std_msgs/String) stands in for them
             transport.create_subscription("~/transition", "std_msgs/msg/String", _qos("default"), self._on_transition)
         transport.create_subscription(str(self.params["estop.topic"]), "std_msgs/msg/Bool", _qos("default"),
                                       self._on_estop)
         transport.create_service("~/reset", "std_srvs/srv/Trigger", self._reset_service)
+        transport.create_service("~/estop", "std_srvs/srv/SetBool", self._estop_service)  # rclpy only
         self._publish_state()
 
     # ------------------------------------------------------------------ lifecycle transitions
@@ -116,6 +128,8 @@ class DeployNode:
         for channel in self.channels:
             for line in channel.supervisor.report:
                 LOG.info("safety: %s", line)
+            channel.supervisor.log.add_listener(lambda _transition: self._publish_safety_state())
+        self._publish_safety_state()
 
     def _check_types(self, plan: BindingPlan) -> None:
         types = {t.type_name for t in plan.inputs.topics} | {t.type_name for t in plan.outputs.targets}
@@ -153,7 +167,8 @@ class DeployNode:
         self.stats.reset()
         for channel in self.channels:
             channel.publish_constant_gains(self.transport.now_ns())
-            channel.supervisor.enable("activate")
+            if self.params["enable_on_activate"] or self.params["autostart"]:
+                channel.supervisor.enable("enable_on_activate")
         self.lifecycle.finish("activate")
         if self._event_topic is None:
             self._loop = DeadlineLoop(1.0 / self.rate_hz, self.tick)
@@ -218,6 +233,9 @@ class DeployNode:
         if plan is None:
             return
         now = self.transport.now_ns()
+        stamp_s = _stamp_seconds(msg)
+        if stamp_s is not None and not self._stamp_in_order(topic, stamp_s):
+            return  # a duplicated or out-of-order stamp refreshes nothing (counted as dropped)
         reason = plan.inputs.on_message(topic, msg, now)
         now_s = now * 1e-9
         for channel in self.channels:
@@ -226,7 +244,7 @@ class DeployNode:
                 if reason is not None:
                     watchdog.reject(binding.port.name, reason)
                 elif binding.received_ns == now:
-                    watchdog.mark(binding.port.name, now_s)
+                    watchdog.mark(binding.port.name, now_s, stamp_s)
         if reason is not None:
             self._rejections_logged += 1
             if self._rejections_logged <= 5 or self._rejections_logged % 100 == 0:
@@ -288,16 +306,49 @@ class DeployNode:
         response.message = "feedback state reset at the next tick" if self.plan else "not configured"
         return response
 
-    def _enable(self) -> None:
+    def _stamp_in_order(self, topic: Any, stamp_s: float) -> bool:
+        """Ask every channel's watchdog about the stamp of each port `topic` feeds; False drops the message."""
+        from leapp_ros.safety.watchdog import StampVerdict
+        ok = True
         for channel in self.channels:
-            channel.supervisor.enable("~/enable")
+            for binding in topic.bindings:
+                verdict = channel.supervisor.watchdog.check_stamp(binding.port.name, stamp_s)
+                if verdict in (StampVerdict.DUPLICATE, StampVerdict.OUT_OF_ORDER):
+                    ok = False
+        return ok
+
+    def enable(self, detail: str = "enable requested") -> None:
+        """Request RAMP_IN (refused by the supervisor while the e-stop is asserted or inputs are stale)."""
+        for channel in self.channels:
+            channel.supervisor.enable(detail)
+
+    def disable(self, detail: str = "disable requested") -> None:
+        for channel in self.channels:
+            channel.supervisor.disable(detail)
+
+    def _on_enable(self, msg: Any) -> None:
+        if bool(msg.data):
+            self.enable("~/enable true")
+        else:
+            self.disable("~/enable false")
 
     def _on_estop(self, msg: Any) -> None:
+        self._set_estop(bool(msg.data), f"e-stop topic {self.params['estop.topic']}")
+
+    def _estop_service(self, request: Any, response: Any) -> Any:
+        """std_srvs/SetBool on `~/estop`: true asserts the e-stop, false releases it (ESTOP stays latched)."""
+        self._set_estop(bool(request.data), "~/estop service")
+        response.success = True
+        response.message = ("e-stop asserted" if request.data else
+                            "e-stop released; the robot stays in ESTOP until ~/enable true")
+        return response
+
+    def _set_estop(self, asserted: bool, source: str) -> None:
         for channel in self.channels:
-            if bool(msg.data):
-                channel.supervisor.estop(f"e-stop topic {self.params['estop.topic']}")
+            if asserted:
+                channel.supervisor.estop(source)
             else:
-                channel.supervisor.release_estop(f"e-stop topic {self.params['estop.topic']}")
+                channel.supervisor.release_estop(source)
 
     def _on_transition(self, msg: Any) -> None:
         """`~/transition` requests run on their own thread: a transition creates and closes the transport's
@@ -320,6 +371,14 @@ class DeployNode:
     # ------------------------------------------------------------------ reporting
     def _note_error(self, exc: BaseException) -> None:
         self.last_error = str(exc)
+
+    def _publish_safety_state(self) -> None:
+        """`~/safety_state` (latched): `STATE cause: detail`, one line per command channel when there are several."""
+        texts = [c.supervisor.state_text() for c in self.channels]
+        if len(texts) > 1:
+            texts = [f"{c.target.port.name}: {t}" for c, t in zip(self.channels, texts)]
+        self._safety_pub.publish(self.transport.new_message("std_msgs/msg/String",
+                                                            data="; ".join(texts) or "INACTIVE start: not configured"))
 
     def _publish_state(self) -> None:
         self._state_pub.publish(self.transport.new_message("std_msgs/msg/String", data=self.lifecycle.state.value))

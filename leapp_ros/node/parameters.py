@@ -57,6 +57,9 @@ PARAMETERS: tuple[ParameterSpec, ...] = (
     ParameterSpec("estop.topic", "estop", "std_msgs/Bool: true asserts the e-stop, false releases it.", "string"),
     ParameterSpec("autostart", False, "rclpy lifecycle node only: configure at start, then activate as soon as "
                   "every required input has arrived (leapp-ros run always does, unless --no-activate).", "bool"),
+    ParameterSpec("enable_on_activate", False, "Enable the safety machine (start RAMP_IN) as soon as the node "
+                  "activates. Off: an activated node stays INACTIVE until ~/enable (std_msgs/Bool true). autostart and "
+                  "leapp-ros run turn it on.", "bool"),
     ParameterSpec("diagnostics_period_s", 1.0, "Period of /diagnostics messages.", "double"),
     ParameterSpec("robot_description", "", "URDF text for joint limits (usually from robot_state_publisher).",
                   "string"),

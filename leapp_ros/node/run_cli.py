@@ -46,6 +46,7 @@ def collect_parameters(args: argparse.Namespace) -> dict[str, Any]:
         name, value = P.parse_assignment(text)
         params[name] = value
     params["bundle"] = args.bundle
+    params.setdefault("enable_on_activate", True)  # `leapp-ros run` enables the safety machine (RAMP_IN) itself
     if args.rate:
         params["rate_hz"] = float(args.rate)
     if args.backend:
