@@ -43,12 +43,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# `leapp-ros COMMAND FLAG ...` modes with an argument set of their own: (command, flag) -> module with main(argv)
+MODES: dict[tuple[str, str], str] = {
+    ("bench", "--soak"): "leapp_ros.safety.soak",  # long soak of the node over DDS (a benchmark, not a test)
+}
+
+
 def _delegated(argv: list[str]) -> tuple[object, list[str], bool] | None:
     """A subcommand whose module parses its own arguments (`main(argv)`): hand it the rest of the line."""
     debug = bool(argv) and argv[0] == "--debug"
     rest = argv[1:] if debug else argv
     if not rest or rest[0] not in SUBCOMMANDS:
         return None
+    for (command, flag), module_name in MODES.items():
+        if rest[0] == command and flag in rest[1:]:
+            module = importlib.import_module(module_name)
+            return module.main, [a for a in rest[1:] if a != flag], debug
     try:
         module = importlib.import_module(SUBCOMMANDS[rest[0]][0])
     except ImportError:
