@@ -45,18 +45,25 @@ class TorchBackend:
                               f"{str(exc).strip().splitlines()[0]}") from None
         self._module = module
         self._n_outputs = len(node.outputs)
+        self._on_cpu = self._device.type == "cpu"
+        self._inference_mode = torch.inference_mode
 
     def run(self, feed: Mapping[str, np.ndarray]) -> Sequence[np.ndarray]:
         torch = self._torch
-        with torch.inference_mode():
-            args = [torch.from_numpy(feed[name]).to(self._device) for name in self._input_names]
-            result = self._module(*args)
-        outputs = (result,) if isinstance(result, torch.Tensor) else tuple(result)
+        from_numpy = torch.from_numpy
+        with self._inference_mode():
+            if self._on_cpu:
+                result = self._module(*[from_numpy(feed[name]) for name in self._input_names])
+            else:
+                result = self._module(*[from_numpy(feed[name]).to(self._device) for name in self._input_names])
+        outputs = (result,) if isinstance(result, torch.Tensor) else result
         if len(outputs) != self._n_outputs:
             raise EngineError(f"node '{self.node.name}': the model returned {len(outputs)} outputs, "
                               f"the YAML declares {self._n_outputs}")
         # Copy out: TorchScript/ExportedProgram return constant buffers (kp/kd) by reference (spec §9.2).
-        return [o.detach().to("cpu").numpy().copy() for o in outputs]
+        if self._on_cpu:
+            return [o.numpy().copy() for o in outputs]
+        return [o.cpu().numpy() for o in outputs]  # .cpu() of a CUDA tensor is already a fresh host copy
 
     def describe(self) -> dict[str, object]:
         return {"backend": self.name, "library": f"torch {self._torch.__version__}", "device": str(self._device),
