@@ -59,6 +59,21 @@ def export_offline(options: ExportOptions, tool: str, run: RunFiles, make_plan: 
     """Rebuild the env from env.yaml, load the actor through ``make_plan(agent_cfg)``, capture, compile, replay."""
     import torch
 
+    # As Isaac Lab's exporters: TorchScript off while tracing, so @torch.jit.script helpers stay traceable. Restored
+    # afterwards: the switch is process-wide and callers (tests, notebooks) may script models of their own.
+    was_enabled = bool(torch.jit._state._enabled)
+    torch.jit._state.disable()
+    try:
+        return _export_offline(options, tool, run, make_plan, default_save_path, progress)
+    finally:
+        if was_enabled:
+            torch.jit._state.enable()
+
+
+def _export_offline(options: ExportOptions, tool: str, run: RunFiles, make_plan: Callable[[dict], PolicyPlan],
+                    default_save_path: Path, progress: Callable[[str], None]) -> Path:
+    import torch
+
     from leapp_export.actions import resolve_action
     from leapp_export.capture import capture
     from leapp_export.env_config import parse_env_config
@@ -68,7 +83,6 @@ def export_offline(options: ExportOptions, tool: str, run: RunFiles, make_plan: 
     from leapp_export.trace_env import TracedEnv
     from leapp_export.validate import replay
 
-    torch.jit._state.disable()  # as Isaac Lab's exporters: keep @torch.jit.script helpers traceable
     node, graph_name = check_options(options)
     progress(f"checkpoint {run.checkpoint}")
     env_cfg = parse_env_config(load_isaaclab_yaml(run.env_yaml), str(run.env_yaml))

@@ -179,3 +179,14 @@ def test_two_action_terms_jit_trace(tmp_path):
         f"{EXAMPLE_TASK}/last_action_haa_vel": [f"{EXAMPLE_TASK}/last_action_haa_vel"]}
     report = json.loads((bundle / "two_terms_export_report.json").read_text())
     assert report["replay"]["passed"]
+
+
+def test_export_leaves_torchscript_switched_on(example_bundles):
+    """Exporting turns TorchScript off while tracing (as Isaac Lab does) and must switch it back on afterwards:
+    the switch is process-wide, and a caller scripting its own models would silently get plain modules."""
+    import torch
+
+    assert example_bundles  # at least one export ran in this process
+    assert bool(torch.jit._state._enabled)
+    scripted = torch.jit.trace(torch.nn.Linear(2, 2), torch.zeros(1, 2))
+    assert hasattr(scripted, "save")
