@@ -37,14 +37,16 @@ def test_e2e_through_dds_with_the_real_node(tmp_path):
 
 @pytest.mark.parametrize("sent_ms, arrivals_ms, matched, latencies_ms, missed, unmatched", [
     ([0, 10, 20], [1, 11, 21], 3, [1, 1, 1], 0, 0),            # every state answered within its period
-    ([0, 10, 20], [1, 21], 2, [1, 11], 2, 0),                   # state 10 answered late (at 21): in order, late
-    ([0, 10, 20], [12, 13, 22], 3, [12, 3, 2], 1, 0),           # first answer after the next state: a miss
+    ([0, 10, 20], [1, 21], 2, [1, 1], 1, 0),                    # state 10 lost: unanswered, later pairs unshifted
+    ([0, 10, 20, 30], [1, 31], 2, [1, 1], 2, 0),                # two states lost in a row
+    ([0, 10, 20], [12, 13, 22], 2, [2, 2], 1, 1),               # a backlog: the target at 13 reflects no newer state
     ([0, 10], [1, 2, 11], 2, [1, 1], 0, 1),                     # a second target for state 0: not matched
     ([0, 10, 20], [], 0, [], 3, 0),                             # the node said nothing
     ([10, 20], [5], 0, [], 2, 1),                               # an arrival before any state (from the warm-up)
+    ([0, 10, 20], [15, 25], 2, [5, 5], 1, 0),                   # half a period late: on time, state 0 unanswered
 ])
-def test_match_pairs_arrivals_with_joint_states_in_order(sent_ms, arrivals_ms, matched, latencies_ms, missed,
-                                                         unmatched):
+def test_match_pairs_each_arrival_with_the_newest_state_before_it(sent_ms, arrivals_ms, matched, latencies_ms,
+                                                                  missed, unmatched):
     result = match(np.array(sent_ms, dtype=np.int64) * MS, np.array(arrivals_ms, dtype=np.int64) * MS, 10 * MS)
     assert result["matched"] == matched and result["missed_deadlines"] == missed
     assert result["unmatched_targets"] == unmatched and result["states_sent"] == len(sent_ms)

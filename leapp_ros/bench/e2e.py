@@ -3,9 +3,10 @@
 The deploy node runs as its own process (`leapp-ros run`, DDS on loopback, private domain) with
 `tick_on: joint_states`, so every joint state it accepts triggers one tick and one target message. This
 process plays the robot: it publishes every input topic of the bundle's binding plan at the chosen rate (joint
-states last) and times, on one clock, each joint state sent and each target received. Targets are matched to
-joint states in order (see `match`); a joint state whose target did not arrive within one period is a missed
-deadline.
+states last) and times, on one clock, each joint state sent and each target received. Each target is matched to
+the newest joint state sent before it (see `match`); a joint state whose target did not arrive within one period
+is a missed deadline. For exact per-message pairing (a sequence number carried through a passthrough bundle), see
+`python -m leapp_ros.node.bench_e2e`.
 """
 
 from __future__ import annotations
@@ -140,20 +141,23 @@ def run_e2e(bundle: Bundle, options: BackendOptions, rate_hz: float, seconds: fl
 
 
 def match(sent_ns: np.ndarray, arrivals_ns: np.ndarray, period_ns: int) -> dict[str, Any]:
-    """Pair target arrivals with joint states in order: each arrival answers the oldest joint state that was
-    sent before it and is newer than the last one answered (the node handles its joint states one at a time,
-    in order, one target each; a state it never answered is skipped once a later arrival passes it)."""
+    """Pair each target arrival with the newest joint state sent before it, each state answered at most once.
+
+    The node ticks on the newest joint state it has, so a target reflects the freshest state sent before it
+    arrived; states lost on the way (best-effort sensor QoS) or superseded before a tick are left unanswered
+    instead of shifting every later pair (pairing in order would add one period per lost state from then on).
+    A state with no target within one period counts as a missed deadline."""
     latencies = []
-    next_state, on_time, extra = 0, 0, 0
+    on_time, extra, last_answered = 0, 0, -1
     for arrival in arrivals_ns:
         newest = int(np.searchsorted(sent_ns, arrival, side="right")) - 1
-        if newest < next_state:  # no unanswered joint state before this arrival
+        if newest <= last_answered:  # no new joint state since the last answered one
             extra += 1
             continue
-        latency = int(arrival - sent_ns[next_state])
+        latency = int(arrival - sent_ns[newest])
         latencies.append(latency)
         on_time += latency <= period_ns
-        next_state += 1
+        last_answered = newest
     return {"states_sent": int(len(sent_ns)), "targets_received": int(len(arrivals_ns)),
             "matched": len(latencies), "unmatched_targets": extra,
             "missed_deadlines": int(len(sent_ns) - on_time),

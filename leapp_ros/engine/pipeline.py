@@ -18,7 +18,8 @@ class Engine:
     `run(inputs)` takes every external input by key (`node/port`) with the declared shape and dtype and
     returns every external output by key. Arrays passed in are only read; arrays returned belong to the
     caller. Feedback buffers are private, start from the bundle's initial values and are committed only
-    after every node of the tick succeeded, so a failed tick leaves the state as it was.
+    after every node of the tick succeeded, so a failed tick leaves the state as it was. A fresh output that
+    nobody else holds becomes the next tick's state as it is (the backends return new arrays each call).
     """
 
     def __init__(self, bundle: Bundle, options: BackendOptions | None = None) -> None:
@@ -35,14 +36,15 @@ class Engine:
         self._feeds: list[dict[str, np.ndarray]] = [{} for _ in bundle.nodes]
         node_index = {node.name: i for i, node in enumerate(bundle.nodes)}
         self._external = [(p.key, node_index[p.node], p.name, p.shape, p.dtype) for p in bundle.inputs]
-        self._feedback_buffers: dict[str, np.ndarray] = {}
+        # Feedback state lives in the target node's feed dict: (feed, input name) per feedback target.
+        self._state_slots: dict[str, tuple[dict[str, np.ndarray], str]] = {}
         for edge in bundle.feedback:
             port = bundle.port(edge.target)
-            buffer = np.array(bundle.initial_value(edge.target), dtype=port.dtype, copy=True)
-            self._feedback_buffers[edge.target] = buffer
-            self._feeds[node_index[port.node]][port.name] = buffer
-        # Routing per node, resolved once: external outputs, data_flow targets, feedback buffers.
+            self._state_slots[edge.target] = (self._feeds[node_index[port.node]], port.name)
+        self.reset()
+        # Routing per node, resolved once: external outputs, data_flow targets, feedback targets.
         external_outputs = {p.key for p in bundle.outputs}
+        forwarded = {e.source for e in bundle.data_flow} | external_outputs
         self._plan: list[tuple[Backend, dict, list, list, list]] = []
         for backend, feed, node in zip(self._backends, self._feeds, bundle.nodes):
             to_caller, to_nodes, to_state = [], [], []
@@ -51,10 +53,13 @@ class Engine:
                     to_caller.append((index, port.key))
                 to_nodes += [(index, self._feeds[node_index[e.target.split("/")[0]]], e.target.split("/")[1])
                              for e in bundle.data_flow if e.source == port.key]
-                to_state += [(index, self._feedback_buffers[e.target]) for e in bundle.feedback
-                             if e.source == port.key]
+                targets = [e.target for e in bundle.feedback if e.source == port.key]
+                # A fresh output nobody else sees becomes the state itself (no copy); one that is also handed
+                # on, or feeds several state inputs, is copied so that no two holders share an array.
+                copy = port.key in forwarded or len(targets) > 1
+                to_state += [(index, *self._state_slots[t], copy) for t in targets]
             self._plan.append((backend, feed, to_caller, to_nodes, to_state))
-        self._pending: list[tuple[np.ndarray, np.ndarray]] = []
+        self._pending: list[tuple[dict, str, np.ndarray, bool]] = []
 
     @classmethod
     def load(cls, path: str | Path, options: BackendOptions | None = None) -> "Engine":
@@ -73,12 +78,12 @@ class Engine:
 
     def reset(self) -> None:
         """Restore every feedback buffer from the bundle's initial values (zeros where absent)."""
-        for key, buffer in self._feedback_buffers.items():
-            np.copyto(buffer, self.bundle.initial_value(key))
+        for key, (feed, name) in self._state_slots.items():
+            feed[name] = np.array(self.bundle.initial_value(key), copy=True)
 
     def feedback_state(self) -> dict[str, np.ndarray]:
         """A copy of the current feedback buffers, for inspection and tests."""
-        return {key: buffer.copy() for key, buffer in self._feedback_buffers.items()}
+        return {key: feed[name].copy() for key, (feed, name) in self._state_slots.items()}
 
     def run(self, inputs: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
         if len(inputs) != len(self._external):
@@ -101,10 +106,10 @@ class Engine:
                 outputs[key] = results[index]
             for index, target_feed, name in to_nodes:
                 target_feed[name] = results[index]
-            for index, buffer in to_state:
-                pending.append((buffer, results[index]))
-        for buffer, value in pending:  # commit feedback only once the whole tick succeeded
-            np.copyto(buffer, value)
+            for index, feed_of_target, name, copy in to_state:
+                pending.append((feed_of_target, name, results[index], copy))
+        for feed_of_target, name, value, copy in pending:  # commit feedback only once the whole tick succeeded
+            feed_of_target[name] = value.copy() if copy else value
         return outputs
 
     def _raise_bad_input(self, key: str, value: object, inputs: Mapping[str, np.ndarray], shape, dtype) -> None:
