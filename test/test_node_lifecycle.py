@@ -93,8 +93,20 @@ def _install_passthrough_inputs(robot: FakeRobot, position: dict[str, float]) ->
     robot.publish_periodically("imu/data", "sensor_msgs/msg/Imu", lambda: robot.new("sensor_msgs/msg/Imu"))
 
 
+def _latched_urdf(robot: FakeRobot) -> None:
+    """What robot_state_publisher does: the URDF on a transient-local robot_description topic."""
+    from leapp_ros.transport import LATCHED
+    joints = "".join(f'<joint name="{j}" type="revolute"><parent link="base"/><child link="l{i}"/>'
+                     f'<limit lower="-3" upper="3" velocity="20" effort="80"/></joint>'
+                     for i, j in enumerate(JOINTS_12))
+    links = "".join(f'<link name="l{i}"/>' for i in range(len(JOINTS_12)))
+    publisher = robot.transport.create_publisher("robot_description", "std_msgs/msg/String", LATCHED)
+    publisher.publish(robot.new("std_msgs/msg/String", data=f'<robot name="r"><link name="base"/>{links}{joints}</robot>'))
+
+
 def test_activation_waits_for_inputs_then_estop_damps(robot, dds_env, tmp_path):  # noqa: F811
     path, _ = write_passthrough_bundle(tmp_path)
+    _latched_urdf(robot)  # joint limits from the latched topic, as on a robot running robot_state_publisher
     state = robot.collect("leapp_deploy/state", "std_msgs/msg/String", latched=True)
     targets = robot.collect("joint_commands", "std_msgs/msg/Float64MultiArray")
     kp = robot.collect("joint_commands/kp", "std_msgs/msg/Float64MultiArray", latched=True)
@@ -115,6 +127,7 @@ def test_activation_waits_for_inputs_then_estop_damps(robot, dds_env, tmp_path):
             assert key in values, sorted(values)
         assert values["safety state"] == "ACTIVE" and values["lifecycle state"] == "active"
         assert any(k.startswith("input robot_joint_pos (joint_states) age") for k in values)
+        assert "joint limits from robot_description" in values.get("configure note 1", ""), values
         # e-stop: the safety layer takes over the actuators (damping: kp 0) and stays latched
         robot.publish("estop", "std_msgs/msg/Bool", robot.new("std_msgs/msg/Bool", data=True))
         assert wait_for(lambda: kp.snapshot() and np.all(np.asarray(kp.snapshot()[-1].data) == 0.0), timeout=5)

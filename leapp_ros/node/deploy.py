@@ -110,7 +110,10 @@ class DeployNode:
         constant = self._warm_up()
         for gain in plan.outputs.gains:
             gain.constant = constant[gain.port.key]
-        self.channels = [CommandChannel.create(target, plan, rate, params, self.transport)
+        channel_params = dict(params)
+        if not params["robot_description"] and not params["urdf_file"]:
+            channel_params["robot_description"] = self._latched_robot_description()
+        self.channels = [CommandChannel.create(target, plan, rate, channel_params, self.transport)
                          for target in plan.outputs.targets]
         if not self.channels:
             raise ConfigurationError(f"bundle '{bundle.name}' has no joint target output to publish")
@@ -130,6 +133,29 @@ class DeployNode:
                 LOG.info("safety: %s", line)
             channel.supervisor.log.add_listener(lambda _transition: self._publish_safety_state())
         self._publish_safety_state()
+
+    def _latched_robot_description(self) -> str:
+        """The URDF from the latched robot_description topic (robot_state_publisher), or '' after the wait."""
+        topic, wait_s = str(self.params["robot_description_topic"]), float(self.params["robot_description_wait_s"])
+        if not topic or wait_s <= 0:
+            return ""
+        received: list[str] = []
+        arrived = threading.Event()
+
+        def on_description(msg: Any) -> None:
+            received.append(str(msg.data))
+            arrived.set()
+        subscription = self.transport.create_subscription(topic, "std_msgs/msg/String", _qos("latched"),
+                                                          on_description)
+        try:
+            arrived.wait(wait_s)
+        finally:
+            close = getattr(subscription, "close", None)
+            if close is not None:
+                close()
+        if received:
+            LOG.info("joint limits: URDF from the latched topic %s (%d characters)", topic, len(received[-1]))
+        return received[-1] if received else ""
 
     def _check_types(self, plan: BindingPlan) -> None:
         types = {t.type_name for t in plan.inputs.topics} | {t.type_name for t in plan.outputs.targets}

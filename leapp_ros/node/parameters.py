@@ -64,6 +64,10 @@ PARAMETERS: tuple[ParameterSpec, ...] = (
     ParameterSpec("robot_description", "", "URDF text for joint limits (usually from robot_state_publisher).",
                   "string"),
     ParameterSpec("urdf_file", "", "URDF file for joint limits when robot_description is empty.", "string"),
+    ParameterSpec("robot_description_topic", "robot_description", "Latched std_msgs/String topic read at configure "
+                  "for joint limits when neither robot_description nor urdf_file is set ('' = do not wait).", "string"),
+    ParameterSpec("robot_description_wait_s", 1.0, "How long configure waits for robot_description_topic.",
+                  "double"),
     *_source_specs(),
 )
 # Families of parameters whose names depend on the bundle or the robot (read with their prefix):
