@@ -16,7 +16,7 @@ import numpy as np
 from leapp_ros.bundle import Bundle, load_bundle
 from leapp_ros.engine.backends import REGISTRY, BackendOptions
 from leapp_ros.engine.backends.cuda_buffers import import_torch_cuda
-from leapp_ros.engine.backends.device_backend import DeviceBackend, capture
+from leapp_ros.engine.backends.device_backend import DeviceBackend, capture, execute
 from leapp_ros.errors import EngineError
 
 NATURAL_GPU = {"onnx": "onnxruntime-cuda", "jit": "torch-cuda", "pt2": "torch-cuda"}
@@ -124,13 +124,7 @@ class DeviceEngine:
                 raise EngineError(f"input '{key}' must be {port.dtype}{list(port.shape)}, got "
                                   f"{getattr(value, 'dtype', type(value).__name__)}{list(getattr(value, 'shape', []))}")
             np.copyto(buf.host_view, value)
-        if self._graph is not None:
-            self._graph.replay()  # launches on the current stream: wait for the whole device below
-            self._torch.cuda.synchronize(self.device)
-        else:
-            with self._torch.cuda.stream(self.stream):
-                self._tick()
-            self.stream.synchronize()
+        execute(self._torch, self._graph, self.stream, self._tick, self.device)
         return {key: buf.host_view.copy() for key, buf in self._external_out}
 
     def reset(self) -> None:

@@ -68,13 +68,7 @@ class DeviceBackend:
     def run(self, feed: Mapping[str, np.ndarray]) -> Sequence[np.ndarray]:
         for name, buf in self.inputs.items():
             np.copyto(buf.host_view, feed[name])
-        if self._graph is not None:
-            self._graph.replay()  # launches on the current stream: wait for the whole device below
-            self._torch.cuda.synchronize(self.device)
-        else:
-            with self._torch.cuda.stream(self.stream):
-                self._tick()
-            self.stream.synchronize()
+        execute(self._torch, self._graph, self.stream, self._tick, self.device)
         return [buf.host_view.copy() for buf in self.outputs.values()]
 
     def describe(self) -> dict[str, object]:
@@ -87,6 +81,17 @@ class DeviceBackend:
 
     def close(self) -> None:
         self._graph = None
+
+
+def execute(torch, graph, stream, tick, device) -> None:
+    """One tick and its wait: replay `graph` when captured, else run `tick` on `stream`."""
+    if graph is not None:
+        graph.replay()  # launches on the current stream: wait for the whole device
+        torch.cuda.synchronize(device)
+    else:
+        with torch.cuda.stream(stream):
+            tick()
+        stream.synchronize()
 
 
 def capture(torch, stream, fn, device):
