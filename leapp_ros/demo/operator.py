@@ -13,12 +13,14 @@ class ReachOperator:
 
     def __init__(self, transport: Any, targets: np.ndarray, hold_s: float, base_frame: str,
                  ee_topic: str = "/sim/ee_pose", target_topic: str = "target_pose",
-                 command_topic: str = "joint_commands") -> None:
+                 command_topic: str = "joint_commands",
+                 orientation_xyzw: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 1.0)) -> None:
         from leapp_ros.transport import DEFAULT, LATCHED
         self._transport = transport
         self._targets = targets
         self._hold_s = hold_s
         self._base_frame = base_frame
+        self._orientation = tuple(float(v) for v in orientation_xyzw)
         self._lock = threading.Lock()
         self._index = -1
         self.samples: list[tuple[float, np.ndarray, np.ndarray]] = []
@@ -67,7 +69,8 @@ class ReachOperator:
         msg = self._transport.new_message("geometry_msgs/msg/PoseStamped")
         msg.header.frame_id = self._base_frame
         msg.pose.position.x, msg.pose.position.y, msg.pose.position.z = (float(v) for v in target)
-        msg.pose.orientation.w = 1.0
+        o = msg.pose.orientation
+        o.x, o.y, o.z, o.w = self._orientation
         self._pub.publish(msg)
 
     def resend(self) -> None:
