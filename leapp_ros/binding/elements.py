@@ -35,23 +35,22 @@ DEFAULT_NAMES: dict[Role, tuple[str, ...]] = {
 
 def vocabulary(role: Role) -> tuple[str, dict[str, str]]:
     """(component group prefix, element name -> component) for a vector-valued role."""
-    if role is Role.BASE_ORIENTATION:
-        return "", QUATERNION
-    if role is Role.COMMAND_ROTATION:
-        return "", QUATERNION
-    if role is Role.BASE_ANGULAR_VELOCITY:
-        return "angular_velocity.", _XYZ
-    if role is Role.BASE_LINEAR_VELOCITY:
-        return "linear_velocity.", _XYZ
-    if role is Role.PROJECTED_GRAVITY:
-        return "projected_gravity.", _XYZ
-    if role is Role.COMMAND_BODY_VELOCITY:
-        return "", TWIST
-    if role is Role.COMMAND_POSITION:
-        return "", POSITION
-    if role is Role.COMMAND_POSE:
-        return "", POSE
-    raise ValueError(f"role {role.name} is not a vector role")
+    try:
+        return _VOCABULARIES[role]
+    except KeyError:
+        raise ValueError(f"role {role.name} is not a vector role") from None
+
+
+_VOCABULARIES: dict[Role, tuple[str, dict[str, str]]] = {
+    Role.BASE_ORIENTATION: ("", QUATERNION),
+    Role.COMMAND_ROTATION: ("", QUATERNION),
+    Role.BASE_ANGULAR_VELOCITY: ("angular_velocity.", _XYZ),
+    Role.BASE_LINEAR_VELOCITY: ("linear_velocity.", _XYZ),
+    Role.PROJECTED_GRAVITY: ("projected_gravity.", _XYZ),
+    Role.COMMAND_BODY_VELOCITY: ("", TWIST),
+    Role.COMMAND_POSITION: ("", POSITION),
+    Role.COMMAND_POSE: ("", POSE),
+}
 
 
 def components(role: Role, names: tuple[str, ...], where: str) -> tuple[str, ...]:
