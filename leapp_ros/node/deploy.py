@@ -18,8 +18,10 @@ from leapp_ros.node.channel import CommandChannel
 from leapp_ros.node.diagnostics import ERROR, OK, WARN, age_text, build_diagnostics
 from leapp_ros.node.lifecycle import Lifecycle, State
 from leapp_ros.node.timing import DeadlineLoop, LatencyStats
+from leapp_ros.safety.watchdog import StampVerdict
 
 LOG = logging.getLogger("leapp_ros.node")
+_DROPPED_STAMPS = (StampVerdict.DUPLICATE, StampVerdict.OUT_OF_ORDER)
 
 
 def _qos(name: str) -> Any:
@@ -334,12 +336,11 @@ class DeployNode:
 
     def _stamp_in_order(self, topic: Any, stamp_s: float) -> bool:
         """Ask every channel's watchdog about the stamp of each port `topic` feeds; False drops the message."""
-        from leapp_ros.safety.watchdog import StampVerdict
         ok = True
         for channel in self.channels:
             for binding in topic.bindings:
                 verdict = channel.supervisor.watchdog.check_stamp(binding.port.name, stamp_s)
-                if verdict in (StampVerdict.DUPLICATE, StampVerdict.OUT_OF_ORDER):
+                if verdict in _DROPPED_STAMPS:
                     ok = False
         return ok
 
