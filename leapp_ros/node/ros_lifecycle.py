@@ -1,4 +1,5 @@
-"""The deploy node as an rclpy lifecycle (managed) node: declared parameters, lifecycle callbacks, autostart."""
+"""The deploy node as an rclpy lifecycle (managed) node: declared and validated parameters, lifecycle callbacks,
+autostart and ROS logging for the product's loggers."""
 
 from __future__ import annotations
 
@@ -13,53 +14,135 @@ _ROS_TYPES = {"string": "PARAMETER_STRING", "double": "PARAMETER_DOUBLE", "integ
               "double_array": "PARAMETER_DOUBLE_ARRAY"}
 
 
+def _coerced(value: Any, type_name: str) -> Any:
+    """An override written as an int where a double is declared (`rate_hz: 100`) becomes that double."""
+    if type_name == "double" and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if type_name == "double_array" and isinstance(value, (list, tuple)) and all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) for v in value):
+        return [float(v) for v in value]
+    return value
+
+
 def make_lifecycle_node(node_name: str = P.NODE_NAME, **node_kwargs: Any) -> Any:
     """Build the rclpy lifecycle node (rclpy imported here: the rest of leapp_ros never needs it)."""
-    from rcl_interfaces.msg import ParameterDescriptor, ParameterType
+    from rcl_interfaces.msg import ParameterDescriptor, ParameterType, SetParametersResult
     from rclpy.lifecycle import Node as LifecycleNode
     from rclpy.lifecycle import State, TransitionCallbackReturn
     from rclpy.parameter import Parameter
 
+    from leapp_ros.node.ros_logging import bridge_to_ros
     from leapp_ros.transport.ros2 import RclpyTransport
 
     class LeappDeployNode(LifecycleNode):
         """`ros2 lifecycle set /leapp_deploy configure|activate|deactivate|cleanup|shutdown`."""
 
         def __init__(self) -> None:
-            super().__init__(node_name, automatically_declare_parameters_from_overrides=True, **node_kwargs)
-            for spec in P.PARAMETERS:  # `ports.*`, `safety.*`, `joint_limits.*` come in as overrides
-                if self.has_parameter(spec.name):
-                    continue
-                descriptor = ParameterDescriptor(description=spec.description,
-                                                 type=getattr(ParameterType, _ROS_TYPES[spec.type_name]))
-                default = spec.default
-                if spec.type_name == "string_array" and not default:
-                    default = Parameter.Type.STRING_ARRAY  # an empty list would be typed as a byte array
-                self.declare_parameter(spec.name, default, descriptor)
+            super().__init__(node_name, **node_kwargs)
+            self.log_handler = bridge_to_ros(self.get_logger())
+            self._specs: dict[str, P.ParameterSpec] = {}
+            self._declare([*P.PARAMETERS, *P.safety_specs()])
+            self._declare_bundle_families(str(self.get_parameter("bundle").value))
+            self._declare_remaining_overrides()
+            self.add_on_set_parameters_callback(self._on_set_parameters)
             self.transport = RclpyTransport(node=self, spin=False)
             self.core = DeployNode(self.transport, self._parameter_values(), topic_lifecycle=False)
-            self._activation_timer = None
+            self._activation_timer: Any = None
+            self._waiting_for: str | None = None
             if self.get_parameter("autostart").value:
                 self._start_timer = self.create_timer(0.1, self._autostart_once)
 
+        # -------------------------------------------------------------- parameters
+        def _declare(self, specs: list[P.ParameterSpec]) -> None:
+            """Declare each spec with its default (or the override given at start-up, coerced to its type)."""
+            overrides = self._parameter_overrides  # rclpy's start-up values (--ros-args -p / params files)
+            for spec in specs:
+                if self.has_parameter(spec.name):
+                    continue
+                self._specs[spec.name] = spec
+                descriptor = ParameterDescriptor(
+                    description=f"{spec.description} ({P.EFFECT_TEXT[spec.when]})",
+                    type=getattr(ParameterType, _ROS_TYPES[spec.type_name]), read_only=spec.when == P.AT_START)
+                if spec.name in overrides:
+                    value = _coerced(overrides[spec.name].value, spec.type_name)
+                    overrides[spec.name] = Parameter(spec.name, value=value)
+                if spec.type_name == "string_array":
+                    # `[]` would be typed as a byte array: declare the type, then set the typed value
+                    self.declare_parameter(spec.name, Parameter.Type.STRING_ARRAY, descriptor)
+                    if self.get_parameter_or(spec.name).type_ == Parameter.Type.NOT_SET:
+                        self.set_parameters([Parameter(spec.name, Parameter.Type.STRING_ARRAY, list(spec.default))])
+                else:
+                    self.declare_parameter(spec.name, spec.default, descriptor)
+
+        def _declare_bundle_families(self, bundle_path: str) -> None:
+            """`ports.*` and `joint_limits.*` of the bundle named by the `bundle` parameter (when it loads)."""
+            if not bundle_path:
+                return
+            from leapp_ros.bundle import load_bundle
+            try:
+                bundle = load_bundle(bundle_path)
+            except LeappRosError:
+                return  # configure reports it with the reason
+            self._declare(P.bundle_specs(bundle))
+
+        def _declare_remaining_overrides(self) -> None:
+            """Start-up values outside the schema (per-joint safety mappings, `ports.*.required`, typos):
+            declared as given; configure refuses unknown names with the list of known ones."""
+            for name, parameter in self._parameter_overrides.items():
+                if not self.has_parameter(name):
+                    self.declare_parameter(name, parameter.value,
+                                           ParameterDescriptor(description="given at start-up",
+                                                               dynamic_typing=True))
+
         def _parameter_values(self) -> dict[str, Any]:
             names = self.list_parameters([], 0).names
-            return {p.name: p.value for p in self.get_parameters(names) if p.name != "use_sim_time"}
+            return P.explicit({p.name: p.value for p in self.get_parameters(names)})
 
+        def _on_set_parameters(self, parameters: list[Any]) -> Any:
+            """Refuse a set that configure would refuse (with its reason); accepted ones are logged with when
+            they take effect."""
+            if not all(self.has_parameter(p.name) for p in parameters):
+                return SetParametersResult(successful=True)  # a declaration in progress (bundle families)
+            changes = {p.name: _coerced(p.value, self._specs[p.name].type_name) if p.name in self._specs
+                       else p.value for p in parameters}
+            values = {p.name: p.value for p in self.get_parameters(self.list_parameters([], 0).names)}
+            values.update(changes)
+            reason = P.validate(values)
+            if reason is not None:
+                return SetParametersResult(successful=False, reason=reason)
+            state = self.core.lifecycle.state.value
+            effects = sorted({P.EFFECT_TEXT[self._specs[n].when if n in self._specs else P.AT_CONFIGURE]
+                              for n in changes if not P.is_ros_owned(n)})
+            if effects and state != "unconfigured":
+                self.get_logger().info(f"parameters {sorted(changes)} set ({'; '.join(effects)}; "
+                                       f"the node is {state})")
+            return SetParametersResult(successful=True, reason="; ".join(effects))
+
+        # -------------------------------------------------------------- autostart
         def _autostart_once(self) -> None:
             self._start_timer.cancel()  # one shot, once the executor spins
             if self._activation_timer is not None or self.core.lifecycle.state.value != "unconfigured":
                 return
-            self._activation_timer = self.create_timer(0.5, self._try_activate)
             self.trigger_configure()
+            if self.core.lifecycle.state.value == "inactive":
+                self._activation_timer = self.create_timer(0.1, self._try_activate)
 
         def _try_activate(self) -> None:
+            """Activate as soon as every required input has arrived; say once (at INFO) what it waits for."""
             state = self.core.lifecycle.state.value
-            if state == "inactive":
+            if state == "inactive" and self.core.plan is not None:
+                missing = self.core.plan.inputs.missing()
+                if missing:
+                    waiting = "; ".join(missing)
+                    if waiting != self._waiting_for:
+                        self.get_logger().info(f"autostart: waiting for the required inputs: {waiting}")
+                        self._waiting_for = waiting
+                    return
                 self.trigger_activate()
-            if self.core.lifecycle.state.value in ("active", "finalized", "unconfigured"):
+            if self.core.lifecycle.state.value != "inactive":
                 self._activation_timer.cancel()
 
+        # -------------------------------------------------------------- lifecycle callbacks
         def _run(self, step: Any, name: str) -> Any:
             try:
                 step()
@@ -69,6 +152,7 @@ def make_lifecycle_node(node_name: str = P.NODE_NAME, **node_kwargs: Any) -> Any
             return TransitionCallbackReturn.SUCCESS
 
         def on_configure(self, state: State) -> Any:
+            self._declare_bundle_families(str(self.get_parameter("bundle").value))
             self.core.params = P.resolve(self._parameter_values())
             return self._run(self.core.configure, "configure")
 
@@ -92,4 +176,12 @@ def make_lifecycle_node(node_name: str = P.NODE_NAME, **node_kwargs: Any) -> Any
             self.core.shutdown()
             return TransitionCallbackReturn.SUCCESS
 
+        def finalize(self) -> None:
+            """The shutdown transition from whatever state the node is in (the safety layer's shutdown command
+            is published once); a no-op once finalized."""
+            if self._state_machine.current_state[1] in ("unconfigured", "inactive", "active"):
+                self.trigger_shutdown()
+            self.core.shutdown()
+
     return LeappDeployNode()
+
