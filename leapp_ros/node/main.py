@@ -11,23 +11,7 @@ import signal
 import sys
 import threading
 
-
-def split_ros_arguments(argv: list[str]) -> tuple[list[str], list[str]]:
-    """(ROS arguments: every `--ros-args ... [--]` section, the rest). rcl reads only the former."""
-    ros: list[str] = []
-    rest: list[str] = []
-    inside = False
-    for arg in argv:
-        if arg == "--ros-args":
-            inside = True
-            ros.append(arg)
-        elif inside and arg == "--":
-            inside = False
-        elif inside:
-            ros.append(arg)
-        else:
-            rest.append(arg)
-    return ros, rest
+from leapp_ros.transport.ros2 import split_ros_arguments
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -49,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
               "(docs/deploy.md), or run without ROS: leapp-ros run BUNDLE.yaml --transport dds", file=sys.stderr)
         return 2
     from leapp_ros.node.ros_lifecycle import make_lifecycle_node
-    from leapp_ros.transport.ros2 import init_rclpy
+    from leapp_ros.transport.ros2 import init_rclpy  # noqa: PLC0415 - after the rclpy import check
 
     stop = threading.Event()
     previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}

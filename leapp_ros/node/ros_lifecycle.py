@@ -31,7 +31,7 @@ def make_lifecycle_node(node_name: str = P.NODE_NAME, **node_kwargs: Any) -> Any
     from rclpy.lifecycle import State, TransitionCallbackReturn
     from rclpy.parameter import Parameter
 
-    from leapp_ros.node.ros_logging import bridge_to_ros
+    from leapp_ros.transport.ros_logging import bridge_to_ros
     from leapp_ros.transport.ros2 import RclpyTransport
 
     class LeappDeployNode(LifecycleNode):
@@ -113,7 +113,7 @@ def make_lifecycle_node(node_name: str = P.NODE_NAME, **node_kwargs: Any) -> Any
             state = self.core.lifecycle.state.value
             effects = sorted({P.EFFECT_TEXT[self._specs[n].when if n in self._specs else P.AT_CONFIGURE]
                               for n in changes if not P.is_ros_owned(n)})
-            if effects and state != "unconfigured":
+            if effects:
                 self.get_logger().info(f"parameters {sorted(changes)} set ({'; '.join(effects)}; "
                                        f"the node is {state})")
             return SetParametersResult(successful=True, reason="; ".join(effects))

@@ -5,6 +5,10 @@ callbacks run one at a time on that thread (a ``MultiThreadedExecutor`` starved 
 thread of the GIL: see docs/performance.md). Numeric sequences arrive as ``array.array`` and fixed-size arrays as
 numpy arrays: read them with ``np.asarray``.
 
+``ros_args`` (``--ros-args ...`` only) go to ``rclpy.init`` when this transport starts the ROS context; the
+process's own ``sys.argv`` never does. rclpy's signal handlers are not installed: the process handles SIGINT
+and SIGTERM and shuts the transport down after its last (safe) command.
+
 Pass ``node=`` to reuse the caller's node (e.g. an ``rclpy.lifecycle.Node``); then the node is not destroyed
 at shutdown, and ``spin=False`` leaves spinning to the caller.
 """
@@ -50,6 +54,24 @@ def interface_class(type_name: str, kind: str = "msg") -> type:
     if not isinstance(cls, type):
         raise TransportError(f"unknown ROS {kind} type {type_name!r}: {package}.{kind} has no {name}")
     return cls
+
+
+def split_ros_arguments(argv: list[str]) -> tuple[list[str], list[str]]:
+    """(ROS arguments: every `--ros-args ... [--]` section, the rest). rcl reads only the former."""
+    ros: list[str] = []
+    rest: list[str] = []
+    inside = False
+    for arg in argv:
+        if arg == "--ros-args":
+            inside = True
+            ros.append(arg)
+        elif inside and arg == "--":
+            inside = False
+        elif inside:
+            ros.append(arg)
+        else:
+            rest.append(arg)
+    return ros, rest
 
 
 def init_rclpy(rclpy: Any, args: list[str] | None = None) -> None:
@@ -112,7 +134,7 @@ class RclpyTransport:
     name = "rclpy"
 
     def __init__(self, node_name: str = "leapp_policy", namespace: str = "/", *, node: Any = None,
-                 use_sim_time: bool = False, spin: bool = True) -> None:
+                 use_sim_time: bool = False, spin: bool = True, ros_args: list[str] | None = None) -> None:
         rclpy = _import_rclpy()
         from rclpy.executors import SingleThreadedExecutor
         from rclpy.parameter import Parameter
@@ -122,7 +144,7 @@ class RclpyTransport:
         self._owns_node = node is None
         if node is None:
             if not rclpy.ok():
-                init_rclpy(rclpy)
+                init_rclpy(rclpy, ["leapp_ros", *ros_args] if ros_args else None)
                 self._owns_context = True
             from rclpy.node import Node
 

@@ -64,3 +64,22 @@ def unbridge(handler: RosLogHandler) -> None:
     product = logging.getLogger(PRODUCT_LOGGER)
     product.removeHandler(handler)
     product.propagate = True
+
+
+def set_ros_level(ros_logger: Any, level_name: str) -> None:
+    """Apply a `--log-level debug|info|warning|error` option to an rclpy logger."""
+    from rclpy.logging import LoggingSeverity
+
+    ros_logger.set_level({"debug": LoggingSeverity.DEBUG, "info": LoggingSeverity.INFO,
+                          "warning": LoggingSeverity.WARN, "warn": LoggingSeverity.WARN,
+                          "error": LoggingSeverity.ERROR}[level_name.lower()])
+
+
+def bridge_transport(transport: Any, level_name: str | None = None) -> RosLogHandler | None:
+    """On the rclpy transport: ROS logging for every product logger (at `level_name` when given); else None."""
+    if getattr(transport, "name", "") != "rclpy":
+        return None
+    ros_logger = transport.node.get_logger()
+    if level_name:
+        set_ros_level(ros_logger, level_name)
+    return bridge_to_ros(ros_logger)
