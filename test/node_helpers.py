@@ -147,6 +147,10 @@ class FakeRobot:
         self._publishers[topic] = self.transport.create_publisher(topic, type_name, DEFAULT)
         self._messages[topic] = make
 
+    def clear_periodic(self) -> None:
+        """Stop publishing every periodic topic (a shared robot fixture then starts without inputs)."""
+        self._messages.clear()
+
     def publish(self, topic: str, type_name: str, msg: Any) -> None:
         from leapp_ros.transport import DEFAULT
         if topic not in self._publishers:

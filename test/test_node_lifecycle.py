@@ -107,6 +107,7 @@ def _latched_urdf(robot: FakeRobot):
 
 def test_activation_waits_for_inputs_then_estop_damps(robot, dds_env, tmp_path, node_transport):  # noqa: F811
     path, _ = write_passthrough_bundle(tmp_path)
+    robot.clear_periodic()  # no inputs until the test installs them (an earlier test may have left some)
     description = _latched_urdf(robot)  # joint limits from the latched topic, as robot_state_publisher gives them
     state = robot.collect("leapp_deploy/state", "std_msgs/msg/String", latched=True)
     targets = robot.collect("joint_commands", "std_msgs/msg/Float64MultiArray")

@@ -271,3 +271,30 @@ def test_sim_over_rclpy_stops_cleanly_on_sigint(dds_env):  # noqa: F811
         code, output = stop_node(sim)
         listener.close()
     assert code == 0 and "Traceback" not in output, output
+
+
+def test_params_file_with_wildcard_key_applies_under_a_namespace(client, dds_env, tmp_path):  # noqa: F811
+    """config/deploy.yaml's `/**:` key matches the node under any namespace; ints given for doubles
+    (`rate_hz: 100`) are taken as doubles; rclpy's own parameters in the file are tolerated."""
+    from rcl_interfaces.srv import GetParameters
+
+    path, _ = write_passthrough_bundle(tmp_path)
+    params = tmp_path / "deploy.yaml"
+    params.write_text((REPO_ROOT / "config" / "deploy.yaml").read_text().replace(
+        "rate_hz: 0.0", "rate_hz: 100").replace("base_frame: base_link", "base_frame: trunk")
+        + "    start_type_description_service: false\n")
+    command = [sys.executable, "-m", "leapp_ros.node.main", "--ros-args", "-r", "__ns:=/robot1",
+               "--params-file", str(params), "-p", f"bundle:={path}"]
+    node = subprocess.Popen(command, cwd=REPO_ROOT, env={**os.environ, **ROS_LOG_ENV, **dds_env},
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        values = client.call("/robot1/leapp_deploy/get_parameters", GetParameters,
+                             names=["base_frame", "rate_hz", "safety.estop_command"]).values
+        assert (values[0].string_value, values[1].double_value, values[2].string_value) == ("trunk", 100.0, "damp")
+        from lifecycle_msgs.msg import Transition
+        from lifecycle_msgs.srv import ChangeState
+        assert client.call("/robot1/leapp_deploy/change_state", ChangeState,
+                           transition=Transition(id=Transition.TRANSITION_CONFIGURE)).success
+    finally:
+        code, output = stop_node(node)
+    assert code == 0 and "Traceback" not in output, output

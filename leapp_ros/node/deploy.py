@@ -89,6 +89,7 @@ class DeployNode:
             self._note_error(exc)
             raise
         self.lifecycle.finish("configure")
+        self.last_error = None  # diagnostics' "last error" is about the failure this transition just fixed
         self._publish_state()
 
     def _configure(self) -> None:
@@ -198,6 +199,7 @@ class DeployNode:
             if self.params["enable_on_activate"] or self.params["autostart"]:
                 channel.supervisor.enable("enable_on_activate")
         self.lifecycle.finish("activate")
+        self.last_error = None
         if self._event_topic is None:
             self._loop = DeadlineLoop(1.0 / self.rate_hz, self.tick)
             self._loop.start()

@@ -153,8 +153,34 @@ def make_lifecycle_node(node_name: str = P.NODE_NAME, **node_kwargs: Any) -> Any
 
         def on_configure(self, state: State) -> Any:
             self._declare_bundle_families(str(self.get_parameter("bundle").value))
-            self.core.params = P.resolve(self._parameter_values())
+            try:
+                params = P.resolve(self._parameter_values())
+            except LeappRosError as exc:
+                self.get_logger().error(f"configure failed: {exc}")
+                return TransitionCallbackReturn.FAILURE
+            if not params["robot_description"] and not params["urdf_file"]:
+                params["robot_description"] = self._latched_robot_description(params)
+                params["robot_description_topic"] = ""  # read here: the core must not wait for it again
+            self.core.params = params
             return self._run(self.core.configure, "configure")
+
+        def _latched_robot_description(self, params: dict[str, Any]) -> str:
+            """The URDF from the latched robot_description topic, read with its own wait set: this runs inside
+            the executor's callback, so a subscription callback could not be delivered until it returns."""
+            from rclpy.wait_for_message import wait_for_message
+
+            from leapp_ros.transport import LATCHED
+            from leapp_ros.transport.ros2 import interface_class, to_rclpy_qos
+
+            topic, wait_s = str(params["robot_description_topic"]), float(params["robot_description_wait_s"])
+            if not topic or wait_s <= 0:
+                return ""
+            ok, msg = wait_for_message(interface_class("std_msgs/msg/String"), self, topic,
+                                       qos_profile=to_rclpy_qos(LATCHED), time_to_wait=wait_s)
+            if not ok:
+                return ""
+            self.get_logger().info(f"joint limits: URDF from the latched topic {topic} ({len(msg.data)} characters)")
+            return str(msg.data)
 
         def on_activate(self, state: State) -> Any:
             result = self._run(self.core.activate, "activate")

@@ -15,6 +15,7 @@ at shutdown, and ``spin=False`` leaves spinning to the caller.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import threading
 from typing import Any
@@ -32,6 +33,7 @@ def _import_rclpy() -> Any:
     return rclpy
 
 
+@functools.lru_cache(maxsize=None)
 def interface_class(type_name: str, kind: str = "msg") -> type:
     """The rclpy class for ``pkg/msg/Name`` (or ``pkg/srv/Name``), imported from ``<pkg>.<kind>``.
 
