@@ -1,5 +1,7 @@
 """The one exception type the transport layer raises for bad configuration or input."""
 
+from leapp_ros.errors import LeappRosError
 
-class TransportError(RuntimeError):
+
+class TransportError(LeappRosError, RuntimeError):
     """A transport could not be created or used; the message names the culprit (topic, type, option)."""
