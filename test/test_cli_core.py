@@ -133,7 +133,7 @@ def test_inspect_text_has_no_dangling_lines_or_nested_brackets():
     result = leapp_ros("inspect", str(shared_path("fixtures", "bundles", "franka_fr3_reach")))
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert "feedback: none" in lines and not [line for line in lines if line != line.rstrip()]
+    assert "feedback none" in lines and not [line for line in lines if line != line.rstrip()]
     assert not [line for line in lines if "(no isaaclab_connection))" in line or "((" in line]
 
 

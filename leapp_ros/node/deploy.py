@@ -96,6 +96,8 @@ class DeployNode:
         if not params["bundle"]:
             raise ConfigurationError("parameter 'bundle' is empty: give the path of the bundle YAML")
         bundle = load_bundle(params["bundle"])
+        for tolerance in bundle.tolerances:  # what the loader assumed beyond the strict format
+            LOG.warning("bundle '%s': assumed: %s", bundle.name, tolerance)
         rate = float(params["rate_hz"] or 0.0) or bundle.rate_hz
         if not rate:
             raise ConfigurationError(f"bundle '{bundle.name}' states no policy rate (no pipeline.configs.frequency "
