@@ -69,14 +69,14 @@ def format_binding_plan(plan: BindingPlan) -> str:
         timeout = f", {i['on_timeout']} after {i['timeout_s']} s" if i["timeout_s"] else ", held until replaced"
         lines.append(f"  {i['port']:<28} <- {i['topic']} [{i['type']}] qos={i['qos']}"
                      f"{'' if i['required'] else ' (optional)'}{timeout}")
-        lines.append(f"  {'':<28}    kind {i['kind']} ({i['bound_by']})")
+        lines.append(f"  {'':<28}    kind {i['kind']} (bound by {i['bound_by']})")
         lines.append(f"  {'':<28}    order {_elements(tuple(i['element_order']))}")
         if not i["kind"].startswith("state/joint"):
             lines.append(f"  {'':<28}    fields {_elements(tuple(i['fields']))}")
     lines += ["", "Outputs:"]
     for o in data["outputs"]:
         lines.append(f"  {o['port']:<28} -> {o['topic']} [{o['type']}] .{o['field']} qos={o['qos']}")
-        lines.append(f"  {'':<28}    kind {o['kind']} ({o['bound_by']})")
+        lines.append(f"  {'':<28}    kind {o['kind']} (bound by {o['bound_by']})")
         lines.append(f"  {'':<28}    joints {_elements(tuple(o['joint_order']))}")
     for ignored in data["ignored_outputs"]:
         lines.append(f"  {ignored['port']:<28} -> (not published: {ignored['reason']})")
