@@ -8,8 +8,8 @@ from typing import Any, Callable, Mapping
 import numpy as np
 
 from leapp_ros.binding.roles import Role
-from leapp_ros.binding.settings import FLOAT64_MULTI_ARRAY, JOINT_TRAJECTORY
 from leapp_ros.bundle import Port
+from leapp_ros.message_types import FLOAT64_MULTI_ARRAY, JOINT_TRAJECTORY, JOINT_TRAJECTORY_POINT
 
 MessageFactory = Callable[..., Any]  # new_message(type_name, **fields)
 
@@ -30,6 +30,7 @@ class GainOutput:
     index: np.ndarray  # into the port's flat output
     type_name: str = FLOAT64_MULTI_ARRAY
     constant: bool | None = None  # decided by the node at warm-up; constant gains are latched
+    slots: np.ndarray | None = None  # where the port's values go in `values` when held joints fill the rest
     values: np.ndarray = field(init=False)
 
     def __post_init__(self) -> None:
@@ -53,6 +54,8 @@ class TargetOutput:
     joints: tuple[str, ...]  # published order
     index: np.ndarray  # into the port's flat output
     gains: list[GainOutput] = field(default_factory=list)
+    slots: np.ndarray | None = None  # where the port's values go in `values` when held joints fill the rest
+    held: tuple = ()  # HeldJoint entries (binding/held.py) published with the policy's joints
     values: np.ndarray = field(init=False)  # float64, published order; what safety filters and we publish
 
     def __post_init__(self) -> None:
@@ -69,14 +72,18 @@ class OutputPlan:
         self.gains = gains
         self.ignored = ignored
         # (key, index, scratch in the port's dtype, values in float64): np.take needs an `out` of the source dtype
-        self._gathers = [(o.port.key, o.index, np.zeros(len(o.index), o.port.dtype), o.values)
+        self._gathers = [(o.port.key, o.index, np.zeros(len(o.index), o.port.dtype), o.values, o.slots)
                          for o in (*targets, *gains)]
 
     def gather(self, outputs: Mapping[str, np.ndarray]) -> None:
-        """Reorder the engine's outputs into each binding's `values` (published joint order)."""
-        for key, index, scratch, values in self._gathers:
+        """Reorder the engine's outputs into each binding's `values` (published joint order); held joints'
+        entries keep their fixed values."""
+        for key, index, scratch, values, slots in self._gathers:
             np.take(outputs[key].reshape(-1), index, out=scratch)
-            np.copyto(values, scratch)
+            if slots is None:
+                np.copyto(values, scratch)
+            else:
+                values[slots] = scratch
 
 
 class MessageEncoder:
@@ -91,7 +98,7 @@ class MessageEncoder:
         elif type_name == JOINT_TRAJECTORY:
             sec = int(time_from_start_s)
             duration = {"sec": sec, "nanosec": int(round((time_from_start_s - sec) * 1e9))}
-            point = new_message("trajectory_msgs/msg/JointTrajectoryPoint")
+            point = new_message(JOINT_TRAJECTORY_POINT)
             point.time_from_start.sec, point.time_from_start.nanosec = duration["sec"], duration["nanosec"]
             self._point = point
             self.message = new_message(type_name, joint_names=list(joints), points=[point])

@@ -11,9 +11,8 @@ import yaml
 
 from leapp_ros.binding import decoders as msgs
 from leapp_ros.errors import ConfigurationError
+from leapp_ros.message_types import FLOAT64_MULTI_ARRAY, JOINT_TRAJECTORY
 
-FLOAT64_MULTI_ARRAY = "std_msgs/msg/Float64MultiArray"
-JOINT_TRAJECTORY = "trajectory_msgs/msg/JointTrajectory"
 TARGET_TYPES = (FLOAT64_MULTI_ARRAY, JOINT_TRAJECTORY, msgs.JOINT_STATE)
 QOS_NAMES = {"sensor_data": "sensor_data", "best_effort": "sensor_data", "default": "default",
              "reliable": "default", "latched": "latched", "transient_local": "latched"}
@@ -72,6 +71,7 @@ class BindingSettings:
     trajectory_time_from_start_s: float = 0.0
     sources: Mapping[str, TopicSpec] = field(default_factory=lambda: dict(SOURCES))
     ports: Mapping[str, PortOverride] = field(default_factory=dict)
+    held: Mapping[str, Any] = field(default_factory=dict)  # `held_joints.*` parameters (binding/held.py)
 
     @classmethod
     def from_params(cls, params: Mapping[str, Any]) -> "BindingSettings":
@@ -98,6 +98,7 @@ class BindingSettings:
             trajectory_time_from_start_s=float(p.get("trajectory_time_from_start_s", 0.0)),
             sources=sources,
             ports=_port_overrides(p),
+            held={k: v for k, v in p.items() if k.startswith("held_joints.")},
         )
 
 
