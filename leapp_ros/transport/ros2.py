@@ -28,8 +28,9 @@ def _import_rclpy() -> Any:
     try:
         import rclpy
     except ImportError as exc:
-        raise TransportError("the rclpy transport needs ROS 2: source /opt/ros/<distro>/setup.bash "
-                             "(or use the 'dds' transport)") from exc
+        raise TransportError("the rclpy transport needs ROS 2: source /opt/ros/<distro>/setup.bash, or "
+                             "pip install the ROS 2 Jazzy wheels (pip install -e .[ros], CPython 3.11), "
+                             "or use the 'dds' transport") from exc
     return rclpy
 
 
