@@ -10,6 +10,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
+from leapp_ros import diagnostic_keys as K
 from leapp_ros.binding import BindingPlan, BindingSettings, compile_plan, format_binding_plan
 from leapp_ros.bundle import load_bundle
 from leapp_ros.errors import ConfigurationError, LeappRosError
@@ -19,6 +20,7 @@ from leapp_ros.node.channel import CommandChannel
 from leapp_ros.node.diagnostics import ERROR, OK, WARN, age_text, build_diagnostics
 from leapp_ros.node.lifecycle import Lifecycle, State
 from leapp_ros.node.timing import DeadlineLoop, LatencyStats
+from leapp_ros.safety import PolicyAction, SafetyState
 from leapp_ros.safety.watchdog import StampVerdict
 from leapp_ros.transport import qos_profile
 
@@ -299,8 +301,8 @@ class DeployNode:
             self._reset_requested = False
             for channel in self.channels:
                 action = channel.begin(now_s, deadline_missed)
-                run = run or action.value != "skip"
-                reset = reset or action.value == "reset_and_run"
+                run = run or action is not PolicyAction.SKIP
+                reset = reset or action is PolicyAction.RESET_AND_RUN
             outputs = None
             if run:
                 try:
@@ -426,16 +428,16 @@ class DeployNode:
     def diagnostics_values(self) -> tuple[int, str, dict[str, str]]:
         summary = self.stats.summary()
         misses = self._loop.misses if self._loop is not None else 0
-        values = {"lifecycle state": self.lifecycle.state.value,
-                  "achieved rate (Hz)": f"{summary['rate_hz']:.2f}", "target rate (Hz)": f"{self.rate_hz:.2f}",
-                  "tick mode": str(self.params["tick_on"]),
-                  "tick latency p50 (ms)": f"{summary['p50_ms']:.3f}",
-                  "tick latency p99 (ms)": f"{summary['p99_ms']:.3f}",
-                  "tick latency max (ms)": f"{summary['max_ms']:.3f}",
-                  "tick deadline misses": str(misses), "ticks": str(self.stats.ticks),
-                  "transport": self.transport.name}
+        values = {K.LIFECYCLE_STATE: self.lifecycle.state.value,
+                  K.ACHIEVED_RATE_HZ: f"{summary['rate_hz']:.2f}", K.TARGET_RATE_HZ: f"{self.rate_hz:.2f}",
+                  K.TICK_MODE: str(self.params["tick_on"]),
+                  K.TICK_LATENCY_P50_MS: f"{summary['p50_ms']:.3f}",
+                  K.TICK_LATENCY_P99_MS: f"{summary['p99_ms']:.3f}",
+                  K.TICK_LATENCY_MAX_MS: f"{summary['max_ms']:.3f}",
+                  K.TICK_DEADLINE_MISSES: str(misses), K.TICKS: str(self.stats.ticks),
+                  K.TRANSPORT: self.transport.name}
         if self.engine is not None:
-            values["backend"] = "; ".join(f"{d.get('node')}: {d.get('backend', d.get('name', '?'))}"
+            values[K.BACKEND] = "; ".join(f"{d.get('node')}: {d.get('backend', d.get('name', '?'))}"
                                           for d in self.engine.describe())
         level, message = OK, "running"
         if self.plan is not None:
@@ -446,13 +448,13 @@ class DeployNode:
                     f" (last: {topic.last_rejection})" if topic.last_rejection else "")
         for channel in self.channels:
             values.update(channel.supervisor.diagnostics())
-            state = channel.supervisor.state.value
-            if state in ("HOLD", "DAMP"):
+            state = channel.supervisor.state
+            if state in (SafetyState.HOLD, SafetyState.DAMP):
                 level, message = WARN, channel.supervisor.state_text()
-            elif state == "ESTOP":
+            elif state is SafetyState.ESTOP:
                 level, message = ERROR, channel.supervisor.state_text()
         if self.last_error:
-            values["last error"] = self.last_error
+            values[K.LAST_ERROR] = self.last_error
         return level, message, values
 
     def publish_diagnostics(self) -> None:
