@@ -9,6 +9,7 @@ import numpy as np
 
 from leapp_ros.binding import decoders as msgs
 from leapp_ros.binding.elements import DEFAULT_NAMES, components
+from leapp_ros.binding.fixes import UnplacedPortError, fix_line, suggested_names
 from leapp_ros.binding.inputs import InputBinding, InputPlan, TopicInput
 from leapp_ros.binding.outputs import GainOutput, OutputPlan, TargetOutput
 from leapp_ros.binding.roles import Role, classify, parse_role
@@ -44,7 +45,7 @@ def compile_plan(bundle: Bundle, settings: BindingSettings | None = None) -> Bin
     if unknown:
         raise ConfigurationError(f"parameters name ports {unknown} that the bundle '{bundle.name}' does not have "
                                  f"(its ports: {sorted(known)})")
-    bindings = [_bind_input(port, settings) for port in bundle.inputs]
+    bindings = [_bind_input(port, settings, bundle) for port in bundle.inputs]
     inputs = InputPlan(bindings, _topics(bindings, settings))
     outputs = _bind_outputs(bundle, settings, inputs)
     return BindingPlan(bundle=bundle, settings=settings, inputs=inputs, outputs=outputs)
@@ -65,22 +66,30 @@ def _role(port: Port, override: PortOverride) -> tuple[Role, str]:
     return role, why
 
 
-def _names(port: Port, override: PortOverride, role: Role, joints: bool) -> tuple[str, ...]:
+def _names(port: Port, override: PortOverride, role: Role, joints: bool, bundle: Bundle | None = None
+           ) -> tuple[str, ...]:
     names = (override.joints if joints else override.element_names) or port.last_axis_names
+    defaults = DEFAULT_NAMES.get(role) if not joints else None
     if names is None and not joints:
-        names = DEFAULT_NAMES.get(role)
-    if names is None:
-        what = "joints" if joints else "element_names"
-        raise ConfigurationError(f"port '{port.name}' ({role.value}) has no element names, so its "
-                                 f"{'joint' if joints else 'component'} order is unknown; give it with the "
-                                 f"parameter 'ports.{port.name}.{what}'")
-    if len(names) != port.size:
-        raise ConfigurationError(f"port '{port.name}' has {port.size} values (shape {list(port.shape)}) but "
-                                 f"{len(names)} element names {list(names)[:8]}: only one value per name can be bound")
+        names = defaults
+    attribute = "joints" if joints else "element_names"
+    if names is None or len(names) != port.size:
+        if port.unplaced_names is not None and not (override.joints if joints else override.element_names):
+            why = (f"{len(port.unplaced_names)} element names for its {port.size} values (the loader dropped them: "
+                   f"{list(port.unplaced_names)[:8]})" if len(port.unplaced_names) != port.size else
+                   f"element names that repeat {sorted({n for n in port.unplaced_names if port.unplaced_names.count(n) > 1})}")
+        elif names is None:
+            why = "no element names"
+        else:
+            why = f"{len(names)} element names {list(names)[:8]} for its {port.size} values (shape {list(port.shape)})"
+        what = "joint" if joints else "component"
+        raise UnplacedPortError(
+            f"port '{port.name}' ({role.value}) has {why}, so its {what} order is unknown",
+            fix_line(port, attribute, suggested_names(port, bundle, joints, defaults)))
     return tuple(names)
 
 
-def _bind_input(port: Port, settings: BindingSettings) -> InputBinding:
+def _bind_input(port: Port, settings: BindingSettings, bundle: Bundle | None = None) -> InputBinding:
     override = settings.ports.get(port.name, PortOverride())
     if override.ignore:
         raise ConfigurationError(f"input port '{port.name}' cannot be ignored: the pipeline needs every input")
@@ -92,13 +101,13 @@ def _bind_input(port: Port, settings: BindingSettings) -> InputBinding:
     type_name = override.type_name or spec.type_name
     qos = override.qos or spec.qos
     if role.is_joint_state:
-        elements = _names(port, override, role, joints=True)
+        elements = _names(port, override, role, joints=True, bundle=bundle)
         if type_name != msgs.JOINT_STATE:
             raise ConfigurationError(f"input port '{port.name}' ({role.value}) needs {msgs.JOINT_STATE}, "
                                      f"but topic '{topic}' is set to {type_name}")
         fields = tuple(f"{_JOINT_FIELD[role]}[{name}]" for name in elements)
     else:
-        elements = _names(port, override, role, joints=False)
+        elements = _names(port, override, role, joints=False, bundle=bundle)
         try:
             fields = components(role, elements, f"input port '{port.name}'")
         except ValueError as exc:
@@ -159,7 +168,7 @@ def _bind_outputs(bundle: Bundle, settings: BindingSettings, inputs: InputPlan) 
     target_ports = [c for c in chosen if c[1].is_target]
     targets = []
     for port, role, found_by, override in target_ports:
-        joints = _names(port, override, role, joints=True)
+        joints = _names(port, override, role, joints=True, bundle=bundle)
         type_name = override.type_name or targets_spec.type_name
         if type_name not in TARGET_TYPES:
             raise ConfigurationError(f"output port '{port.name}': type {type_name} is not one of {list(TARGET_TYPES)}")
@@ -179,7 +188,7 @@ def _bind_outputs(bundle: Bundle, settings: BindingSettings, inputs: InputPlan) 
     for port, role, found_by, override in chosen:
         if not role.is_gain:
             continue
-        joints = _names(port, override, role, joints=True)
+        joints = _names(port, override, role, joints=True, bundle=bundle)
         target = _target_of_gain(port, joints, targets)
         if target is not None and set(joints) <= set(target.joints):
             order = tuple(j for j in target.joints if j in set(joints))

@@ -79,5 +79,9 @@ def binding_plan_for_inspect(bundle: Any, params_file: str | None = None) -> tup
         params = load_params_file(params_file) if params_file else {}
         plan = compile_plan(bundle, BindingSettings.from_params(params))
     except ConfigurationError as exc:
-        return f"Binding plan: refused: {exc}", {"error": str(exc)}
+        fix = getattr(exc, "fix", None)
+        if fix is None:
+            return f"Binding plan: refused: {exc}", {"error": str(exc)}
+        return (f"Binding plan: refused: {exc}\nAdd to the deploy parameters (ros__parameters):\n  {fix}",
+                {"error": str(exc), "fix": fix})
     return format_binding_plan(plan), binding_plan_dict(plan)

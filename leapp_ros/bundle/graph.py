@@ -10,6 +10,7 @@ from leapp_ros.bundle.model import Edge, ModelNode, Port, SchemaVersion
 
 PIPELINE_KEYS = {
     SchemaVersion.LEAPP_0_7: {"configs", "data_flow", "feedback_flow", "initial_values", "inputs", "outputs"},
+    SchemaVersion.LEAPP_0_5: {"data_flow", "feedback_flow", "initial_values", "inputs", "outputs"},
     SchemaVersion.LEAPP_0_3: {"configs", "data_flow", "feedback_connections", "feedback_flow", "initial_values",
                               "inputs", "outputs"},
 }

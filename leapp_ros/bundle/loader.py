@@ -10,14 +10,13 @@ from typing import Any
 import numpy as np
 import yaml
 
-from leapp_ros.bundle import files
+from leapp_ros.bundle import dialects, files
 from leapp_ros.bundle.graph import build_graph
 from leapp_ros.bundle.model import Bundle, ModelNode, Port, SchemaVersion
 from leapp_ros.bundle.ports import parse_port
 from leapp_ros.errors import BundleError
 
-KNOWN_CONFIG_VERSIONS = ("1.3",)
-TOP_LEVEL_KEYS = {"models", "pipeline", "system information"}
+TOP_LEVEL_KEYS = set(dialects.LEAPP_TOP_LEVEL)
 LEGACY_TOP_LEVEL_KEYS = TOP_LEVEL_KEYS | {"semantic"}
 BACKENDS = {"onnx": "onnx", "jit": "jit", "pt2": "pt2", "triton": "onnx"}  # 0.3.x 'triton' is an ONNX file
 NODE_KEYS = {"inputs", "outputs", "parameters"}
@@ -48,16 +47,17 @@ def load_bundle(path: str | Path, *, verify_hashes: bool = True) -> Bundle:
         return BundleError(message, file=file, node=node, port=port)
 
     data = _read_yaml(yaml_path, fail)
-    schema, leapp_version = _detect_schema(data, fail)
+    schema, leapp_version, config_version = dialects.detect(data["system information"], fail)
+    tolerances: list[str] = []
     allowed = LEGACY_TOP_LEVEL_KEYS if schema is SchemaVersion.LEAPP_0_3 else TOP_LEVEL_KEYS
-    unknown = set(data) - allowed
-    if unknown:
-        raise fail(f"unknown top-level keys {sorted(unknown)} (known: {sorted(allowed)})")
+    vendor = {key: data[key] for key in data if key not in allowed}  # kept and reported, never a refusal
+    tolerances.extend(f"top-level block '{key}' is not LEAPP's: kept as a vendor block" for key in vendor)
 
     models = data["models"]
     if not isinstance(models, dict) or not models:
         raise fail("'models' must be a non-empty mapping of node name -> model")
-    nodes = tuple(_parse_node(name, raw, yaml_path.parent, verify_hashes, fail) for name, raw in models.items())
+    nodes = tuple(_parse_node(name, raw, yaml_path.parent, verify_hashes, fail, tolerances.append)
+                  for name, raw in models.items())
     pipeline = data["pipeline"]
     if not isinstance(pipeline, dict):
         raise fail("'pipeline' must be a mapping")
@@ -69,7 +69,8 @@ def load_bundle(path: str | Path, *, verify_hashes: bool = True) -> Bundle:
                   data_flow=graph.data_flow, feedback=graph.feedback, inputs=graph.inputs,
                   outputs=graph.outputs, initial_values=MappingProxyType(initial_values), rate_hz=rate_hz,
                   rate_source=rate_source,
-                  semantic=MappingProxyType(semantic) if isinstance(semantic, dict) else None)
+                  semantic=MappingProxyType(semantic) if isinstance(semantic, dict) else None,
+                  config_version=config_version, vendor=MappingProxyType(vendor), tolerances=tuple(tolerances))
 
 
 def _read_yaml(path: Path, fail) -> dict[str, Any]:
@@ -111,25 +112,7 @@ def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool
 _StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
-def _detect_schema(data: dict[str, Any], fail) -> tuple[SchemaVersion, str]:
-    info = data["system information"]
-    if not isinstance(info, dict):
-        raise fail("'system information' must be a mapping")
-    leapp_version = str(info.get("leapp version", ""))
-    config_version = info.get("leapp config version")
-    if config_version is not None:
-        if str(config_version) not in KNOWN_CONFIG_VERSIONS:
-            raise fail(f"unknown leapp config version '{config_version}' (written by leapp {leapp_version or '?'}); "
-                       f"this leapp_ros reads config version {', '.join(KNOWN_CONFIG_VERSIONS)} "
-                       "and legacy leapp 0.3.x bundles")
-        return SchemaVersion.LEAPP_0_7, leapp_version
-    if leapp_version.startswith("0.3."):
-        return SchemaVersion.LEAPP_0_3, leapp_version
-    raise fail(f"unknown bundle schema: no 'leapp config version' and leapp version '{leapp_version or 'absent'}' "
-               "(known: config version 1.3, or legacy leapp 0.3.x)")
-
-
-def _parse_node(name: Any, raw: Any, directory: Path, verify_hashes: bool, fail) -> ModelNode:
+def _parse_node(name: Any, raw: Any, directory: Path, verify_hashes: bool, fail, note) -> ModelNode:
     if not isinstance(name, str) or not name or "/" in name:
         raise fail("node names must be non-empty and contain no '/' (runtime keys are split on '/')",
                    node=str(name))
@@ -149,7 +132,7 @@ def _parse_node(name: Any, raw: Any, directory: Path, verify_hashes: bool, fail)
     for direction, key in (("input", "inputs"), ("output", "outputs")):
         if not isinstance(raw[key], list):
             raise node_fail(f"'{key}' must be a list of port descriptions")
-        parsed = tuple(parse_port(p, name, direction, i, node_fail) for i, p in enumerate(raw[key]))
+        parsed = tuple(parse_port(p, name, direction, i, node_fail, note) for i, p in enumerate(raw[key]))
         seen: set[str] = set()
         for port in parsed:
             if port.name in seen:

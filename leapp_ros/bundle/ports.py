@@ -27,8 +27,13 @@ KNOWN_PORT_KEYS = {"name", "dtype", "shape", "type", "kind", "element_names", "t
 Fail = Callable[[str], Exception]
 
 
-def parse_port(raw: Any, node: str, direction: str, index: int, fail: Callable[..., Exception]) -> Port:
-    """Build a Port from its YAML mapping; `fail(message, port=...)` makes the error to raise."""
+def parse_port(raw: Any, node: str, direction: str, index: int, fail: Callable[..., Exception],
+               note: Callable[[str], None] | None = None) -> Port:
+    """Build a Port from its YAML mapping; `fail(message, port=...)` makes the error to raise.
+
+    With `note`, labels that do not fit their axis (they never matter to the engine) are dropped and
+    reported through `note` instead of refused; binding then asks for them by parameter.
+    """
     where = f"{direction} #{index}"
     if not isinstance(raw, dict):
         raise fail(f"{where} must be a mapping, got {type(raw).__name__}")
@@ -44,7 +49,17 @@ def parse_port(raw: Any, node: str, direction: str, index: int, fail: Callable[.
         raise fail(f"unsupported port type {raw['type']!r} (only 'tensor')", port=name)
     dtype = _parse_dtype(raw["dtype"], lambda m: fail(m, port=name))
     shape = _parse_shape(raw["shape"], lambda m: fail(m, port=name))
-    element_names = _align_element_names(raw.get("element_names"), shape, lambda m: fail(m, port=name))
+    unplaced: list[tuple[str, ...]] = []
+
+    def label_defect(message: str, axis: int, names: tuple[str, ...]) -> None:
+        if note is None:
+            raise fail(message, port=name)
+        note(f"port '{node}/{name}': {message}; those labels are ignored (binding asks for them by parameter)")
+        if axis == len(shape) - 1:
+            unplaced.append(names)
+
+    element_names = _align_element_names(raw.get("element_names"), shape, lambda m: fail(m, port=name),
+                                         label_defect)
     kind = raw.get("kind")
     if kind is not None and not isinstance(kind, str):
         raise fail(f"'kind' must be a string, got {kind!r}", port=name)
@@ -62,7 +77,8 @@ def parse_port(raw: Any, node: str, direction: str, index: int, fail: Callable[.
     extra = {k: v for k, v in raw.items() if k not in KNOWN_PORT_KEYS}
     return Port(node=node, name=name, direction=direction, dtype=dtype, shape=shape, kind=kind,
                 element_names=element_names, connection=connection,
-                is_state=bool(raw.get("is_state", False)), extra=MappingProxyType(extra))
+                is_state=bool(raw.get("is_state", False)), unplaced_names=unplaced[0] if unplaced else None,
+                extra=MappingProxyType(extra))
 
 
 def _parse_dtype(value: Any, fail: Fail) -> np.dtype:
@@ -86,7 +102,8 @@ def _parse_shape(value: Any, fail: Fail) -> tuple[int, ...]:
     return tuple(value)
 
 
-def _align_element_names(value: Any, shape: tuple[int, ...], fail: Fail) -> tuple[AxisNames, ...] | None:
+def _align_element_names(value: Any, shape: tuple[int, ...], fail: Fail,
+                         defect: Callable[[str, int, tuple[str, ...]], None]) -> tuple[AxisNames, ...] | None:
     """Normalise leapp's shorthands and align the labelled axes to the tensor's axes.
 
     leapp 0.7 labels the trailing axes (the batch axis is never labelled); leapp 0.3 labels every
@@ -110,10 +127,14 @@ def _align_element_names(value: Any, shape: tuple[int, ...], fail: Fail) -> tupl
         if not isinstance(entry, list) or not all(isinstance(n, str) for n in entry):
             raise fail(f"element_names entry for axis {axis} must be a list of strings, got {entry!r}")
         if len(entry) != shape[axis]:
-            raise fail(f"element_names for axis {axis} have {len(entry)} names but the axis has size "
-                       f"{shape[axis]} (shape {list(shape)})")
+            defect(f"element_names for axis {axis} have {len(entry)} names but the axis has size "
+                   f"{shape[axis]} (shape {list(shape)})", axis, tuple(entry))
+            aligned.append(None)
+            continue
         if len(set(entry)) != len(entry):
             dup = sorted({n for n in entry if entry.count(n) > 1})
-            raise fail(f"element_names for axis {axis} repeat {dup}")
+            defect(f"element_names for axis {axis} repeat {dup}", axis, tuple(entry))
+            aligned.append(None)
+            continue
         aligned.append(tuple(entry))
     return tuple(aligned)

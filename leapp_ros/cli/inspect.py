@@ -65,6 +65,7 @@ def bundle_report(bundle: Bundle) -> dict[str, Any]:
         "bundle": str(bundle.yaml_path),
         "schema": bundle.schema.value,
         "leapp_version": bundle.leapp_version,
+        "config_version": bundle.config_version,
         "rate_hz": bundle.rate_hz,
         "rate_source": bundle.rate_source,
         "nodes": [{"name": n.name, "backend": n.backend, "model": n.model_path.name, "sha256": n.sha256,
@@ -74,7 +75,32 @@ def bundle_report(bundle: Bundle) -> dict[str, Any]:
         "pipeline_outputs": [p.key for p in bundle.outputs],
         "data_flow": [[e.source, e.target] for e in bundle.data_flow],
         "feedback": [[e.source, e.target] for e in bundle.feedback],
+        "vendor_blocks": {name: _json_safe(block) for name, block in bundle.vendor.items()},
+        "tolerances": list(bundle.tolerances),
     }
+
+
+def _json_safe(value: Any) -> Any:
+    """Vendor blocks are arbitrary YAML: keep what JSON can carry, stringify the rest."""
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    return str(value)
+
+
+def _vendor_lines(blocks: dict[str, Any], limit: int = 12) -> list[str]:
+    """Each vendor block as indented YAML, cut after `limit` lines."""
+    import yaml
+    lines: list[str] = []
+    for name, block in blocks.items():
+        text = yaml.safe_dump({name: block}, sort_keys=False, default_flow_style=None, width=100).splitlines()
+        lines.extend("  " + line for line in text[:limit])
+        if len(text) > limit:
+            lines.append(f"  ... ({len(text) - limit} more lines)")
+    return lines
 
 
 def _summary(value: np.ndarray) -> dict[str, Any]:
@@ -90,8 +116,9 @@ def _summary(value: np.ndarray) -> dict[str, Any]:
 def format_report(report: dict[str, Any]) -> str:
     rate = (f"{report['rate_hz']:g} Hz (from {report['rate_source']})" if report["rate_hz"]
             else "not stated (deploy needs --rate)")
+    config = f", config version {report['config_version']}" if report.get("config_version") else ""
     lines = [f"bundle   {report['bundle']}",
-             f"schema   {report['schema']} (leapp {report['leapp_version']})",
+             f"schema   {report['schema']} (leapp {report['leapp_version'] or '?'}{config})",
              f"rate     {rate}"]
     for node in report["nodes"]:
         lines.append(f"node     {node['name']}  [{node['backend']}: {node['model']}]")
@@ -104,6 +131,11 @@ def format_report(report: dict[str, Any]) -> str:
     if report["data_flow"]:
         lines.append("data_flow")
         lines.extend(f"  {src} -> {dst}" for src, dst in report["data_flow"])
+    if report.get("vendor_blocks"):
+        lines.append("vendor blocks (kept, not LEAPP's)")
+        lines.extend(_vendor_lines(report["vendor_blocks"]))
+    lines.append("assumed  " + ("nothing (the bundle is read as written)" if not report.get("tolerances") else ""))
+    lines.extend(f"  - {t}" for t in report.get("tolerances", ()))
     return "\n".join(lines)
 
 

@@ -8,6 +8,8 @@ from typing import Callable
 
 import numpy as np
 
+from leapp_ros.percentiles import percentiles
+
 # Stage boundaries the tick stamps with monotonic_ns: start, inputs copied, safety gate, engine, filter + publish.
 STAGES = ("inputs", "safety", "engine", "publish")
 _ENGINE = STAGES.index("engine")
@@ -58,14 +60,13 @@ class TickProfile:
             nan = float("nan")
             return {**result, "p50_ms": nan, "p99_ms": nan, "max_ms": nan, "overhead_p50_us": nan,
                     "overhead_p99_us": nan}
-        p50, p99 = np.percentile(total, [50, 99])
-        overhead = total - stages[:, _ENGINE]
-        o50, o99 = np.percentile(overhead, [50, 99])
-        result.update(p50_ms=p50 / 1e6, p99_ms=p99 / 1e6, max_ms=self.max_ns / 1e6, overhead_p50_us=o50 / 1e3,
-                      overhead_p99_us=o99 / 1e3)
+        p = percentiles(total / 1e6)
+        o = percentiles((total - stages[:, _ENGINE]) / 1e3)
+        result.update(p50_ms=p["p50"], p99_ms=p["p99"], max_ms=self.max_ns / 1e6, overhead_p50_us=o["p50"],
+                      overhead_p99_us=o["p99"])
         for i, name in enumerate(STAGES):
-            s50, s99 = np.percentile(stages[:, i], [50, 99])
-            result[f"{name}_p50_us"], result[f"{name}_p99_us"] = s50 / 1e3, s99 / 1e3
+            q = percentiles(stages[:, i] / 1e3)
+            result[f"{name}_p50_us"], result[f"{name}_p99_us"] = q["p50"], q["p99"]
         return result
 
     def reset(self) -> None:
