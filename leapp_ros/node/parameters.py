@@ -37,9 +37,9 @@ def _source_specs() -> list[ParameterSpec]:
 PARAMETERS: tuple[ParameterSpec, ...] = (
     ParameterSpec("bundle", "", "Path of the LEAPP bundle YAML (or its directory). Required.", "string"),
     ParameterSpec("backend", "auto", "Inference backend: auto (measure the candidates at configure, keep the fastest "
-                  "that matches the warm-up reference) | onnxruntime | torch | onnxruntime-cuda | torch-cuda | "
-                  "tensorrt | ... (docs/engine.md).", "string"),
-    ParameterSpec("device", "cpu", "Inference device: cpu | cuda (| cuda:N): cuda runs the GPU device engine "
+                  "that matches the warm-up reference), or one of onnxruntime, torch, onnxruntime-cuda, torch-cuda, "
+                  "tensorrt (docs/engine.md).", "string"),
+    ParameterSpec("device", "cpu", "Inference device: cpu or cuda (cuda:N): cuda runs the GPU device engine "
                   "(feedback state stays on the GPU).", "string"),
     ParameterSpec("threads", 1, "Intra-op threads of the CPU runtimes (ONNX Runtime, torch); 1 keeps small "
                   "policies fastest and steadiest.", "integer"),
@@ -52,8 +52,9 @@ PARAMETERS: tuple[ParameterSpec, ...] = (
     ParameterSpec("imu_to_base_quat_xyzw", [0.0, 0.0, 0.0, 1.0], "Fixed rotation of the IMU frame in the base "
                   "frame [x, y, z, w] (v_base = R v_imu).", "double_array"),
     ParameterSpec("command_timeout_s", 0.5, "A velocity command older than this falls back to zero.", "double"),
-    ParameterSpec("input_timeout_s", 0.25, "A state input older than this counts as stale for activation and "
-                  "diagnostics (the safety watchdog uses safety.stale_periods).", "double"),
+    ParameterSpec("input_timeout_s", 0.25, "A state input older than this counts as stale for activation (refused) "
+                  "and diagnostics (marked stale); the safety watchdog holds on safety.stale_periods / "
+                  "safety.stale_floor_ms.", "double"),
     ParameterSpec("command_joints", [], "Joint order of Float64MultiArray targets (ros2_control "
                   "forward_command_controller 'joints'); empty = the output port's element_names order.",
                   "string_array"),
