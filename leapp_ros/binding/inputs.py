@@ -60,6 +60,7 @@ class InputBinding:
     required: bool  # must have arrived before activation
     timeout_s: float  # older than this: stale (state) or back to zero (commands)
     zero_on_timeout: bool  # commands fall back to zero; state goes stale
+    feeds_engine: bool = True  # False: measured only (held joints' positions for the safety layer)
     value: np.ndarray = field(init=False)  # latest accepted value, port shape and dtype (guarded by the lock)
     staging: np.ndarray = field(init=False)  # float64, flat; written by the decoder
     received_ns: int = NEVER
@@ -115,8 +116,12 @@ class InputPlan:
         self.last_rejection: tuple[int, str] | None = None  # (binding index, reason) of the newest rejection
         self._last_now_ns = NEVER
         # The engine's feed: one array per external input, written only by `snapshot`.
-        self.engine_inputs: dict[str, np.ndarray] = {b.key: np.zeros(b.port.shape, b.port.dtype) for b in bindings}
-        self._pairs = [(b, self.engine_inputs[b.key]) for b in bindings]
+        self.engine_inputs: dict[str, np.ndarray] = {b.key: np.zeros(b.port.shape, b.port.dtype) for b in bindings
+                                                     if b.feeds_engine}
+        # Measured values the engine does not take (whole-robot joint state when joints are held).
+        self.monitor_inputs: dict[str, np.ndarray] = {b.key: np.zeros(b.port.shape, b.port.dtype) for b in bindings
+                                                      if not b.feeds_engine}
+        self._pairs = [(b, self.array(b.key)) for b in bindings]
         self._flat_values = [b.value.reshape(-1) for b in bindings]
         self._timeouts_ns = np.array([int(b.timeout_s * 1e9) for b in bindings], dtype=np.int64)
         self._received = np.full(len(bindings), NEVER, dtype=np.int64)
@@ -138,6 +143,11 @@ class InputPlan:
         if stamp_s is not None:
             topic.last_stamp_s = stamp_s
         return Arrival.ACCEPTED
+
+    def array(self, key: str) -> np.ndarray:
+        """The snapshot array of input `key` (an engine input or a measured-only input)."""
+        found = self.engine_inputs.get(key)
+        return found if found is not None else self.monitor_inputs[key]
 
     def on_message(self, topic: TopicInput, msg: Any, now_ns: int) -> str | None:
         """Decode `msg` for `topic`; commit it atomically, or reject it whole and return why."""

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from leapp_ros.bundle import Bundle, Port, load_bundle
+from leapp_ros.engine import BackendOptions, Engine
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -22,6 +23,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     bundle = load_bundle(args.bundle)
+    check_models(bundle)
     report = bundle_report(bundle)
     plan_text = None
     if not args.no_plan:
@@ -41,6 +43,12 @@ def run(args: argparse.Namespace) -> int:
         print("backends measured on this machine (backend 'auto' picks the lowest p99 passing parity):")
         print(selection.table())
     return 0
+
+
+def check_models(bundle: Bundle) -> None:
+    """Refuse what `run`, `replay` and `bench` refuse: build every node's backend as they do (CPU, the node's
+    natural runtime), which checks each model's inputs and outputs against the YAML, then release it."""
+    Engine(bundle, BackendOptions()).close()
 
 
 def port_report(port: Port, bundle: Bundle) -> dict[str, Any]:
@@ -126,16 +134,20 @@ def format_report(report: dict[str, Any]) -> str:
             lines.append(f"  {direction}:")
             for port in node[direction]:
                 lines.append("    " + _port_line(port))
-    lines.append("feedback " + ("none" if not report["feedback"] else ""))
-    lines.extend(f"  {src} -> {dst}" for src, dst in report["feedback"])
-    if report["data_flow"]:
-        lines.append("data_flow")
-        lines.extend(f"  {src} -> {dst}" for src, dst in report["data_flow"])
+    for title, edges in (("feedback", report["feedback"]), ("data_flow", report["data_flow"])):
+        if edges:  # a header line, then one edge per line
+            lines.append(title)
+            lines.extend(f"  {src} -> {dst}" for src, dst in edges)
+        elif title == "feedback":
+            lines.append("feedback none")
     if report.get("vendor_blocks"):
         lines.append("vendor blocks (kept, not LEAPP's)")
         lines.extend(_vendor_lines(report["vendor_blocks"]))
-    lines.append("assumed  " + ("nothing (the bundle is read as written)" if not report.get("tolerances") else ""))
-    lines.extend(f"  - {t}" for t in report.get("tolerances", ()))
+    if report.get("tolerances"):
+        lines.append("assumed")
+        lines.extend(f"  - {t}" for t in report["tolerances"])
+    else:
+        lines.append("assumed  nothing (the bundle is read as written)")
     return "\n".join(lines)
 
 

@@ -32,10 +32,11 @@ class _Measured:
 
 
 def _measured(plan: BindingPlan, role: Role, joints: tuple[str, ...]) -> _Measured | None:
-    binding = next((b for b in plan.inputs.bindings if b.role is role), None)
-    if binding is None or not set(joints) <= set(binding.elements):
+    # held joints: a measured-only whole-robot input covers every commanded joint (binding/plan.py)
+    binding = next((b for b in plan.inputs.bindings if b.role is role and set(joints) <= set(b.elements)), None)
+    if binding is None:
         return None
-    source = plan.inputs.engine_inputs[binding.key].reshape(-1)
+    source = plan.inputs.array(binding.key).reshape(-1)
     index = np.array([binding.elements.index(j) for j in joints], np.intp)
     return _Measured(source, index, np.zeros(len(joints), source.dtype), np.zeros(len(joints)))
 

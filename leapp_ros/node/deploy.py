@@ -13,7 +13,7 @@ import numpy as np
 from leapp_ros.binding import BindingPlan, BindingSettings, compile_plan, format_binding_plan
 from leapp_ros.binding.inputs import Arrival
 from leapp_ros.bundle import load_bundle
-from leapp_ros.errors import ConfigurationError, LeappRosError
+from leapp_ros.errors import ConfigurationError, EngineError, LeappRosError
 from leapp_ros.message_types import BOOL, DIAGNOSTIC_ARRAY, EMPTY, FLOAT64_MULTI_ARRAY, JOINT_STATE, STRING
 from leapp_ros.node import parameters as P
 from leapp_ros.node.channel import CommandChannel
@@ -22,6 +22,7 @@ from leapp_ros.node.lifecycle import Lifecycle, State
 from leapp_ros.node.realtime import RealtimeReport, RealtimeSettings, ScheduledGc, apply_to_current_thread, lock_memory
 from leapp_ros.node.timing import STAGES, DeadlineLoop, TickProfile
 from leapp_ros.safety import PolicyAction
+from leapp_ros.text import clip
 from leapp_ros.transport import qos_profile
 
 LOG = logging.getLogger("leapp_ros.node")
@@ -179,7 +180,13 @@ class DeployNode:
         results = []
         for scale in (0.1, 0.3):
             feed = {p.key: (rng.standard_normal(p.shape) * scale).astype(p.dtype) for p in self.plan.bundle.inputs}
-            results.append(self.engine.run(feed))
+            try:
+                results.append(self.engine.run(feed))
+            except LeappRosError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - a model that loads but cannot run: one line at configure
+                raise EngineError(f"bundle '{self.plan.bundle.name}': the model fails on its warm-up run: "
+                                  f"{type(exc).__name__}: {clip(str(exc), 300)}") from None
         self.engine.reset()
         self.plan.outputs.gather(results[0])  # constant gains are known (and publishable) from here on
         return {g.port.key: bool(np.array_equal(results[0][g.port.key], results[1][g.port.key]))

@@ -88,6 +88,7 @@ PREFIXES = {
     "ports.": "ports.<port name>.{topic,type,qos,kind,joints,element_names,required,ignore,timeout_s}",
     "safety.": "safety.<SafetyConfig field> (docs/safety.md)",
     "joint_limits.": "joint_limits.<joint>.{lower,upper,velocity,effort}",
+    "held_joints.": "held_joints.<joint>.{position,kp,kd} and held_joints.from_vendor_block (docs/bundles.md)",
 }
 DEFAULTS = {spec.name: spec.default for spec in PARAMETERS}
 
