@@ -74,6 +74,8 @@ class ModelNode:
     inputs: tuple[Port, ...]
     outputs: tuple[Port, ...]
     parameters: Mapping[str, object]
+    # The verified bytes the runtime loads (ONNX external data inlined); never re-read from model_path.
+    model_bytes: bytes = field(default=b"", repr=False, compare=False)
 
     def input(self, name: str) -> Port:
         return next(p for p in self.inputs if p.name == name)
