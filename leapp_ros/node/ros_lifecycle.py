@@ -8,10 +8,11 @@ from typing import Any
 from leapp_ros.errors import LeappRosError
 from leapp_ros.node import parameters as P
 from leapp_ros.node.deploy import DeployNode
+from leapp_ros.node.lifecycle import State as LifecycleState
 
 _ROS_TYPES = {"string": "PARAMETER_STRING", "double": "PARAMETER_DOUBLE", "integer": "PARAMETER_INTEGER",
               "bool": "PARAMETER_BOOL", "string_array": "PARAMETER_STRING_ARRAY",
-              "double_array": "PARAMETER_DOUBLE_ARRAY"}
+              "double_array": "PARAMETER_DOUBLE_ARRAY", "integer_array": "PARAMETER_INTEGER_ARRAY"}
 
 
 def _coerced(value: Any, type_name: str) -> Any:
@@ -32,6 +33,9 @@ def make_lifecycle_node(node_name: str = P.NODE_NAME, **node_kwargs: Any) -> Any
     from rclpy.parameter import Parameter
 
     from leapp_ros.transport.ros_logging import bridge_to_ros
+
+    _EMPTY_ARRAY_TYPES = {"string_array": Parameter.Type.STRING_ARRAY, "integer_array": Parameter.Type.INTEGER_ARRAY,
+                          "double_array": Parameter.Type.DOUBLE_ARRAY}
     from leapp_ros.transport.ros2 import RclpyTransport
 
     class LeappDeployNode(LifecycleNode):
@@ -66,11 +70,12 @@ def make_lifecycle_node(node_name: str = P.NODE_NAME, **node_kwargs: Any) -> Any
                 if spec.name in overrides:
                     value = _coerced(overrides[spec.name].value, spec.type_name)
                     overrides[spec.name] = Parameter(spec.name, value=value)
-                if spec.type_name == "string_array":
-                    # `[]` would be typed as a byte array: declare the type, then set the typed value
-                    self.declare_parameter(spec.name, Parameter.Type.STRING_ARRAY, descriptor)
+                array_type = _EMPTY_ARRAY_TYPES.get(spec.type_name)
+                if array_type is not None and not spec.default:
+                    # `[]` would be typed as a byte array: declare the type, then set the typed empty value
+                    self.declare_parameter(spec.name, array_type, descriptor)
                     if self.get_parameter_or(spec.name).type_ == Parameter.Type.NOT_SET:
-                        self.set_parameters([Parameter(spec.name, Parameter.Type.STRING_ARRAY, list(spec.default))])
+                        self.set_parameters([Parameter(spec.name, array_type, [])])
                 else:
                     self.declare_parameter(spec.name, spec.default, descriptor)
 
@@ -121,16 +126,15 @@ def make_lifecycle_node(node_name: str = P.NODE_NAME, **node_kwargs: Any) -> Any
         # -------------------------------------------------------------- autostart
         def _autostart_once(self) -> None:
             self._start_timer.cancel()  # one shot, once the executor spins
-            if self._activation_timer is not None or self.core.lifecycle.state.value != "unconfigured":
+            if self._activation_timer is not None or self.core.lifecycle.state is not LifecycleState.UNCONFIGURED:
                 return
             self.trigger_configure()
-            if self.core.lifecycle.state.value == "inactive":
+            if self.core.lifecycle.state is LifecycleState.INACTIVE:
                 self._activation_timer = self.create_timer(0.1, self._try_activate)
 
         def _try_activate(self) -> None:
             """Activate as soon as every required input has arrived; say once (at INFO) what it waits for."""
-            state = self.core.lifecycle.state.value
-            if state == "inactive" and self.core.plan is not None:
+            if self.core.lifecycle.state is LifecycleState.INACTIVE and self.core.plan is not None:
                 missing = self.core.plan.inputs.missing()
                 if missing:
                     waiting = "; ".join(missing)
@@ -139,7 +143,7 @@ def make_lifecycle_node(node_name: str = P.NODE_NAME, **node_kwargs: Any) -> Any
                         self._waiting_for = waiting
                     return
                 self.trigger_activate()
-            if self.core.lifecycle.state.value != "inactive":
+            if self.core.lifecycle.state is not LifecycleState.INACTIVE:
                 self._activation_timer.cancel()
 
         # -------------------------------------------------------------- lifecycle callbacks
