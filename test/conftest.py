@@ -63,8 +63,9 @@ def node_transport(request) -> str:
 def _transport_of(item) -> str | None:
     callspec = getattr(item, "callspec", None)
     params = callspec.params if callspec else {}
-    if "node_transport" in params:
-        return str(params["node_transport"])
+    for name in ("node_transport", "harness"):  # harness: the safety scenarios' module fixture
+        if params.get(name) in ("dds", "rclpy"):
+            return str(params[name])
     marker = item.get_closest_marker("transport")
     return str(marker.args[0]) if marker else None
 

@@ -163,7 +163,8 @@ def test_parameter_services_list_describe_set_and_dump(client, dds_env, tmp_path
         refused = [("rate_hz", dict(type=double, double_value=-5.0), "rate_hz"),
                    ("imu.qos", dict(type=string, string_value="bogus"), "imu.qos"),
                    ("tick_on", dict(type=string, string_value="sometimes"), "tick_on"),
-                   ("safety.deadline_burst", dict(type=integer, integer_value=1000), "deadline_burst"),
+                   ("safety.estop_command", dict(type=string, string_value="explode"), "estop_command"),
+                   ("safety.recover_periods", dict(type=integer, integer_value=0), "recover_periods"),
                    (f"joint_limits.{JOINTS_12[0]}.velocity", dict(type=double, double_value=-1.0), JOINTS_12[0]),
                    ("estop.topic", dict(type=string, string_value="other"), "read-only"),
                    ("rate_hz", dict(type=string, string_value="fast"), "type")]
