@@ -37,7 +37,8 @@ URDF = """<?xml version="1.0"?>
 
 
 def toy_limits() -> JointLimits:
-    return JointLimits([JointLimit(n, lo, up, v, source="test") for n, lo, up, v in zip(JOINTS, LOWER, UPPER, VELOCITY)])
+    return JointLimits([JointLimit(n, lo, up, v, continuous=not np.isfinite(up), source="test")
+                        for n, lo, up, v in zip(JOINTS, LOWER, UPPER, VELOCITY)])
 
 
 def make_supervisor(**overrides: Any) -> SafetySupervisor:

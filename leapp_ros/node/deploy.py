@@ -16,12 +16,15 @@ from leapp_ros.errors import ConfigurationError, LeappRosError
 from leapp_ros.node import parameters as P
 from leapp_ros.node.channel import CommandChannel
 from leapp_ros.node.diagnostics import ERROR, OK, WARN, age_text, build_diagnostics
+from leapp_ros.node.guard import SafetyGuard
 from leapp_ros.node.lifecycle import Lifecycle, State
 from leapp_ros.node.timing import DeadlineLoop, LatencyStats
+from leapp_ros.safety import Cause
 from leapp_ros.safety.watchdog import StampVerdict
 
 LOG = logging.getLogger("leapp_ros.node")
-_DROPPED_STAMPS = (StampVerdict.DUPLICATE, StampVerdict.OUT_OF_ORDER)
+_DROPPED_STAMPS = (StampVerdict.DUPLICATE, StampVerdict.OUT_OF_ORDER, StampVerdict.FUTURE)
+SHUTDOWN_TICK_WAIT_S = 30.0  # shutdown waits this long for a tick blocked in inference before releasing the engine
 
 
 def _qos(name: str) -> Any:
@@ -58,6 +61,8 @@ class DeployNode:
         self._subscriptions: list[Any] = []
         self._event_topic: Any = None
         self._rejections_logged = 0
+        self._guard: SafetyGuard | None = None
+        self._engine_faults: dict[str, int] = {}  # exception type -> count (each type logged once)
         self._diag_stop = threading.Event()
         self._diag_thread: threading.Thread | None = None
         self.last_error: str | None = None
@@ -201,6 +206,9 @@ class DeployNode:
         if self._event_topic is None:
             self._loop = DeadlineLoop(1.0 / self.rate_hz, self.tick)
             self._loop.start()
+        state_topics = [t.topic for t in self.plan.inputs.topics if any(not b.role.is_command for b in t.bindings)]
+        self._guard = SafetyGuard(self.channels, self.transport, state_topics, 1.0 / self.rate_hz)
+        self._guard.start()
         self._start_diagnostics()
         self._publish_state()
         LOG.info("activated: ticking %s", f"at {self.rate_hz:.1f} Hz" if self._event_topic is None else
@@ -222,12 +230,18 @@ class DeployNode:
         self._publish_state()
 
     def shutdown(self) -> None:
-        """From any state: publish the safe command once, release everything, finalize."""
+        """From any state: publish the safe command once (first: a tick may be blocked in inference), wait for
+        that tick to finish (the engine is never closed under a running inference), release, finalize."""
         if self.lifecycle.state is State.FINALIZED:
             return
-        self._stop_loop()
         for channel in self.channels:
             channel.publish_shutdown_command(self.transport.now_ns())
+        self._stop_loop()
+        if self._tick_lock.acquire(timeout=SHUTDOWN_TICK_WAIT_S):
+            self._tick_lock.release()
+        else:
+            LOG.error("shutdown: a tick is still blocked after %.0f s; the engine is left open", SHUTDOWN_TICK_WAIT_S)
+            self.engine = None
         self._release()
         self.lifecycle.finalize()
         self._publish_state()
@@ -236,6 +250,9 @@ class DeployNode:
         if self._loop is not None:
             self._loop.stop()
             self._loop = None
+        if self._guard is not None:
+            self._guard.stop()
+            self._guard = None
         self._diag_stop.set()
         if self._diag_thread is not None:
             self._diag_thread.join(timeout=2.0)
@@ -262,8 +279,8 @@ class DeployNode:
             return
         now = self.transport.now_ns()
         stamp_s = _stamp_seconds(msg)
-        if stamp_s is not None and not self._stamp_in_order(topic, stamp_s):
-            return  # a duplicated or out-of-order stamp refreshes nothing (counted as dropped)
+        if stamp_s is not None and not self._stamp_in_order(topic, stamp_s, now * 1e-9):
+            return  # a future, duplicated or out-of-order stamp refreshes nothing (counted)
         reason = plan.inputs.on_message(topic, msg, now)
         now_s = now * 1e-9
         for channel in self.channels:
@@ -302,19 +319,20 @@ class DeployNode:
                 run = run or action.value != "skip"
                 reset = reset or action.value == "reset_and_run"
             outputs = None
+            fault = None
             if run:
                 try:
                     if reset:
                         engine.reset()
                     outputs = engine.run(plan.inputs.engine_inputs)
                     plan.outputs.gather(outputs)
-                except LeappRosError as exc:
+                except Exception as exc:  # noqa: BLE001 - any backend's error is an engine fault: HOLD
                     outputs = None
-                    self._note_error(exc)
+                    fault = self._engine_fault(exc)
             elif reset:
                 engine.reset()
             for channel in self.channels:
-                channel.end(outputs is not None, now)
+                channel.end(outputs is not None, now, fault)
             self.stats.record(time.monotonic_ns() - start)
         except Exception as exc:  # noqa: BLE001 - the tick thread must survive; safety holds on the next tick
             self._note_error(exc)
@@ -334,12 +352,12 @@ class DeployNode:
         response.message = "feedback state reset at the next tick" if self.plan else "not configured"
         return response
 
-    def _stamp_in_order(self, topic: Any, stamp_s: float) -> bool:
+    def _stamp_in_order(self, topic: Any, stamp_s: float, now_s: float) -> bool:
         """Ask every channel's watchdog about the stamp of each port `topic` feeds; False drops the message."""
         ok = True
         for channel in self.channels:
             for binding in topic.bindings:
-                verdict = channel.supervisor.watchdog.check_stamp(binding.port.name, stamp_s)
+                verdict = channel.supervisor.watchdog.check_stamp(binding.port.name, stamp_s, now_s)
                 if verdict in _DROPPED_STAMPS:
                     ok = False
         return ok
@@ -350,8 +368,9 @@ class DeployNode:
             channel.supervisor.enable(detail)
 
     def disable(self, detail: str = "disable requested") -> None:
+        """INACTIVE at once, from the calling thread (a tick blocked in inference cannot publish after it)."""
         for channel in self.channels:
-            channel.supervisor.disable(detail)
+            channel.disable_now(detail, self.transport.now_ns())
 
     def _on_enable(self, msg: Any) -> None:
         if bool(msg.data):
@@ -371,9 +390,10 @@ class DeployNode:
         return response
 
     def _set_estop(self, asserted: bool, source: str) -> None:
+        """Applied and published from the receiving thread, never waiting for the tick (or its inference)."""
         for channel in self.channels:
             if asserted:
-                channel.supervisor.estop(source)
+                channel.estop_now(source, self.transport.now_ns())
             else:
                 channel.supervisor.release_estop(source)
 
@@ -398,6 +418,18 @@ class DeployNode:
     # ------------------------------------------------------------------ reporting
     def _note_error(self, exc: BaseException) -> None:
         self.last_error = str(exc)
+
+    def _engine_fault(self, exc: BaseException) -> tuple[Cause, str]:
+        """The HOLD cause of an inference error; each exception type is logged once, then only counted."""
+        kind = type(exc).__name__
+        detail = f"{kind}: {str(exc).strip()[:300]}"
+        self.last_error = detail
+        count = self._engine_faults[kind] = self._engine_faults.get(kind, 0) + 1
+        if count == 1:
+            LOG.error("inference failed (%s); the safety layer holds (engine_fault); further %s errors are counted "
+                      "in diagnostics", detail, kind)
+            LOG.debug("inference failure", exc_info=exc)
+        return Cause.ENGINE_FAULT, detail
 
     def _publish_safety_state(self) -> None:
         """`~/safety_state` (latched): `STATE cause: detail`, one line per command channel when there are several."""
@@ -453,6 +485,15 @@ class DeployNode:
                 level, message = ERROR, channel.supervisor.state_text()
         if self.last_error:
             values["last error"] = self.last_error
+        if self._engine_faults:
+            values["engine faults"] = ", ".join(f"{n} {kind}" for kind, n in self._engine_faults.items())
+        guard = self._guard
+        if guard is not None:
+            for topic, count in guard.publishers.items():
+                values[f"publishers {topic}"] = str(count)
+            if guard.multiple_publishers and level == OK:
+                level, message = WARN, "; ".join(f"state topic {t} has {n} publishers"
+                                                 for t, n in guard.multiple_publishers.items())
         return level, message, values
 
     def publish_diagnostics(self) -> None:

@@ -16,6 +16,7 @@ class StampVerdict(str, Enum):
     DUPLICATE = "duplicate"  # same stamp again: drop, it refreshes nothing
     OUT_OF_ORDER = "out_of_order"  # older than the last one: drop
     JUMPED_BACK = "jumped_back"  # older by more than the jump threshold: a clock reset, accept and re-base
+    FUTURE = "future"  # ahead of the node's clock by more than the tolerance: drop (a spoofer or a wrong clock)
 
 
 class InputWatchdog:
@@ -27,7 +28,8 @@ class InputWatchdog:
     """
 
     def __init__(self, names: Sequence[str], required: Sequence[bool], period_s: float, stale_periods: float,
-                 timeout_s: Sequence[float | None] | None = None, clock_jump_s: float = 1.0) -> None:
+                 timeout_s: Sequence[float | None] | None = None, clock_jump_s: float = 1.0,
+                 future_tolerance_s: float = math.inf) -> None:
         if len(names) != len(required):
             raise ValueError("names and required differ in length")
         self.names = tuple(names)
@@ -36,18 +38,27 @@ class InputWatchdog:
         self.max_age_s = period_s * stale_periods + 1e-9  # tolerance: exactly N periods old is fresh
         self.timeout_s = np.array([math.inf if t is None else t for t in (timeout_s or [None] * len(names))])
         self.clock_jump_s = clock_jump_s
+        self.future_tolerance_s = future_tolerance_s
         n = len(self.names)
         self.last_s = np.full(n, -math.inf)  # receipt time of the last accepted message
         self.last_stamp_s = np.full(n, -math.inf)  # header stamp of the last accepted message
         self.received = np.zeros(n, dtype=np.int64)
         self.dropped = np.zeros(n, dtype=np.int64)  # duplicate / out-of-order stamps
         self.rejected = np.zeros(n, dtype=np.int64)
+        self.future = np.zeros(n, dtype=np.int64)  # dropped: stamped ahead of arrival beyond the tolerance
         self._rejection: list[str | None] = [None] * n
         self._ages = np.zeros(n)
 
-    def check_stamp(self, name: str, stamp_s: float) -> StampVerdict:
-        """Judge a header stamp before decoding; drop DUPLICATE and OUT_OF_ORDER messages."""
+    def check_stamp(self, name: str, stamp_s: float, now_s: float | None = None) -> StampVerdict:
+        """Judge a header stamp before decoding; drop FUTURE, DUPLICATE and OUT_OF_ORDER messages.
+
+        `now_s` (the node's clock at arrival; None or 0 = unknown, e.g. no /clock yet) enables the FUTURE check:
+        a future stamp never becomes the input's last stamp, so it cannot make the real driver's messages look old.
+        """
         i = self.index[name]
+        if now_s and stamp_s > now_s + self.future_tolerance_s:
+            self.future[i] += 1
+            return StampVerdict.FUTURE
         last = self.last_stamp_s[i]
         if stamp_s > last:
             return StampVerdict.OK
@@ -98,8 +109,9 @@ class InputWatchdog:
 
     def describe_stale(self, index: int, now_s: float) -> str:
         name = self.names[index]
+        future = f" ({self.future[index]} messages dropped as stamped in the future)" if self.future[index] else ""
         if not math.isfinite(self.last_s[index]):
-            return f"input '{name}' not received yet"
+            return f"input '{name}' not received yet{future}"
         return f"input '{name}' is {self.age(index, now_s) * 1e3:.0f} ms old (limit {self.max_age_s * 1e3:.0f} ms)"
 
     def forget(self) -> None:
