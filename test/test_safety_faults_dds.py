@@ -30,7 +30,7 @@ class Harness:
     """The fake robot, the e-stop and enable publishers, and the node's /diagnostics as a dict."""
 
     def __init__(self, transport: Any) -> None:
-        from leapp_ros.safety.fake_robot import FakeRobot
+        from leapp_ros.bench.fake_robot import FakeRobot
         from leapp_ros.transport import DEFAULT
 
         self.transport = transport
@@ -59,7 +59,7 @@ class Harness:
                              f"({self.diag('safety cause')}: {self.diag('safety detail')})")
 
     def clear_faults(self) -> None:
-        from leapp_ros.safety.fake_robot import Faults
+        from leapp_ros.bench.fake_robot import Faults
         self.robot.faults = Faults()
         self.robot.cmd_vel = (0.0, 0.0, 0.0)
 

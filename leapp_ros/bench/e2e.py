@@ -5,12 +5,15 @@ The deploy node runs as its own process (`leapp-ros run`, DDS on loopback, priva
 process plays the robot: it publishes every input topic of the bundle's binding plan at the chosen rate (joint
 states last) and times, on one clock, each joint state sent and each target received. Each target is matched to
 the newest joint state sent before it (see `match`); a joint state whose target did not arrive within one period
-is a missed deadline. For exact per-message pairing (a sequence number carried through a passthrough bundle), see
-`python -m leapp_ros.node.bench_e2e`.
+is a missed deadline. For exact per-message pairing (a sequence number carried through a passthrough bundle), run
+`python -m leapp_ros.bench.e2e` (`run_sequenced`, below).
 """
 
 from __future__ import annotations
 
+import argparse
+import hashlib
+import json
 import os
 import signal
 import subprocess
@@ -22,13 +25,16 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import yaml
 
-from leapp_ros.bench.fake_robot import JOINT_STATE, set_stamp, topic_messages
+from leapp_ros.bench.fake_robot import set_stamp, topic_messages
 from leapp_ros.bench.process import ProcessMeter
 from leapp_ros.bench.stats import latency_stats
 from leapp_ros.bundle import Bundle
 from leapp_ros.engine import BackendOptions
 from leapp_ros.errors import LeappRosError
+from leapp_ros.message_types import DIAGNOSTIC_ARRAY, FLOAT64_MULTI_ARRAY, JOINT_STATE
+from leapp_ros.percentiles import percentiles
 
 ACTIVATE_TIMEOUT_S = 30.0
 NODE_DIAGNOSTICS = ("achieved rate (Hz)", "tick latency p50 (ms)", "tick latency p99 (ms)", "tick latency max (ms)",
@@ -85,7 +91,7 @@ def run_e2e(bundle: Bundle, options: BackendOptions, rate_hz: float, seconds: fl
         def on_diagnostics(msg: Any) -> None:  # the node's own view: tick latency, misses, safety state
             for status in msg.status:
                 diagnostics.update({kv.key: kv.value for kv in status.values})
-        robot.create_subscription("/diagnostics", "diagnostic_msgs/msg/DiagnosticArray", DEFAULT, on_diagnostics)
+        robot.create_subscription("/diagnostics", DIAGNOSTIC_ARRAY, DEFAULT, on_diagnostics)
         node = _start_node(bundle, options, rate_hz, env, log.name)
         period_ns = int(1e9 / rate_hz)
         sent: list[int] = []
@@ -170,6 +176,7 @@ def _start_node(bundle: Bundle, options: BackendOptions, rate_hz: float, env: di
                "--discovery", "loopback", "--activate-timeout", str(ACTIVATE_TIMEOUT_S), "--rate", str(rate_hz),
                "--backend", options.backend, "--param", f"device:={options.device}",
                "--param", "tick_on:=joint_states", "--param", "diagnostics_period_s:=0.5",
+               "--param", "safety.allow_no_joint_limits:=true",  # a stand-in robot without a URDF
                "--log-level", "warning"]
     with open(log_path, "w") as log:
         return subprocess.Popen(command, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT)
@@ -191,3 +198,161 @@ def _tail(path: str, lines: int = 8) -> str:
     except OSError:
         return "(no node log)"
     return " | ".join(text[-lines:]) or "(node log empty)"
+
+
+# ---------------------------------------------------------------- exact pairing through a passthrough bundle
+SEQUENCED_DOC = """Exact pairing (`python -m leapp_ros.bench.e2e`): joint-state message in -> target message out, two processes over DDS.
+
+    python -m leapp_ros.bench.e2e --rate 500 --seconds 60 --mode event --json out.json
+
+This process plays the robot: it publishes JointState at --rate with a sequence number encoded in one joint's
+position, and times the node's Float64MultiArray target that carries it back (a passthrough bundle written
+at start, so the policy copies positions to targets by joint name). The node runs in a subprocess
+(`python -m leapp_ros.node.run_cli`) on loopback DDS in a private domain. `--mode event` ticks on every
+joint-state message; `--mode timer` ticks on the node's deadline timer at the same rate (latency then
+includes the wait for the next tick). The safety layer stays in the loop, with ramp-in off and its
+deadline-burst HOLD disabled so that misses are counted rather than acted on. Prints figures and writes
+JSON; asserts nothing.
+"""
+
+JOINTS = [f"joint_{i:02d}" for i in range(12)]
+
+
+def write_passthrough_bundle(directory: Path) -> Path:
+    """A valid LEAPP 0.7 bundle whose only output copies the joint positions, reversed (by name)."""
+    import onnx
+    from onnx import TensorProto, helper
+
+    reverse = list(range(11, -1, -1))
+    graph = helper.make_graph(
+        [helper.make_node("Gather", ["joint_pos", "index"], ["targets"], axis=1)], "bench",
+        [helper.make_tensor_value_info("joint_pos", TensorProto.FLOAT, [1, 12])],
+        [helper.make_tensor_value_info("targets", TensorProto.FLOAT, [1, 12])],
+        initializer=[helper.make_tensor("index", TensorProto.INT64, [12], reverse)])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 20)])
+    model.ir_version = 9
+    path = directory / "policy.onnx"
+    onnx.save(model, path)
+    data = {
+        "models": {"policy": {
+            "inputs": [{"name": "joint_pos", "dtype": "float32", "shape": [1, 12], "type": "tensor",
+                        "kind": "state/joint/position", "element_names": [JOINTS],
+                        "isaaclab_connection": "state:robot:joint_pos"}],
+            "outputs": [{"name": "targets", "dtype": "float32", "shape": [1, 12], "type": "tensor",
+                         "kind": "target/joint/position", "element_names": [[JOINTS[i] for i in reverse]],
+                         "isaaclab_connection": "write:robot:set_joint_position_target_index"}],
+            "parameters": {"model_path": "policy.onnx", "md5sum": hashlib.md5(path.read_bytes()).hexdigest(),
+                           "sha256sum": hashlib.sha256(path.read_bytes()).hexdigest(), "backend": "onnx"}}},
+        "pipeline": {"configs": {"frequency": 50.0}, "data_flow": {}, "feedback_flow": {},
+                     "inputs": {"policy": ["joint_pos"]}, "outputs": {"policy": ["targets"]}},
+        "system information": {"leapp config version": "1.3", "leapp version": "0.7.2"},
+    }
+    yaml_path = directory / "bench_passthrough.yaml"
+    yaml_path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return yaml_path
+
+
+def run_sequenced(rate: float, seconds: float, mode: str, warmup: float = 3.0) -> dict[str, Any]:
+    """Exact per-message latency: a sequence number rides in joint_00's position through a passthrough bundle."""
+    from leapp_ros.transport import DEFAULT, loopback_environment, make_transport
+
+    env = loopback_environment()
+    os.environ.update(env)
+    workdir = Path(tempfile.mkdtemp(prefix="leapp_bench_"))
+    bundle = write_passthrough_bundle(workdir)
+    count = int((seconds + warmup) * rate) + 10
+    sent_ns = np.zeros(count, dtype=np.int64)
+    latency_ns = np.full(count, -1, dtype=np.int64)
+    transport = make_transport("dds", "bench_robot", "/", discovery="loopback")
+    diagnostics: list[dict[str, str]] = []
+    lock = threading.Lock()
+    seq_joint = JOINTS[0]
+    targets_order = [JOINTS[i] for i in range(11, -1, -1)]
+    seq_index = targets_order.index(seq_joint)
+
+    def on_target(msg: Any) -> None:
+        now = time.monotonic_ns()
+        k = int(round(float(msg.data[seq_index])))
+        if 0 < k < count and latency_ns[k] < 0 and sent_ns[k]:
+            latency_ns[k] = now - sent_ns[k]
+
+    def on_diagnostics(msg: Any) -> None:
+        with lock:
+            diagnostics.append({kv.key: kv.value for kv in msg.status[0].values})
+
+    transport.create_subscription("joint_commands", FLOAT64_MULTI_ARRAY, DEFAULT, on_target)
+    transport.create_subscription("/diagnostics", DIAGNOSTIC_ARRAY, DEFAULT, on_diagnostics)
+    publisher = transport.create_publisher("joint_states", JOINT_STATE, DEFAULT)
+    msg = transport.new_message(JOINT_STATE, name=list(JOINTS), position=np.zeros(12))
+    params = ["--param", "safety.ramp_in_duration_s:=0.0", "--param", "safety.ramp_in_velocity_cap:=1000000.0",
+              "--param", f"tick_on:={'joint_states' if mode == 'event' else 'timer'}",
+              "--param", "diagnostics_period_s:=1.0",
+              # measure the pipeline, not the safety policy: deadline bursts must not put the node in HOLD
+              "--param", "safety.deadline_burst:=1000000000", "--param", "safety.deadline_window:=1000000000",
+              "--param", "safety.allow_no_joint_limits:=true"]  # a stand-in robot without a URDF
+    node = subprocess.Popen([sys.executable, "-m", "leapp_ros.node.run_cli", str(bundle), "--transport", "dds",
+                             "--discovery", "loopback", "--rate", str(rate), "--log-level", "warning", *params],
+                            env={**os.environ, **env}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    period = 1.0 / rate
+    try:
+        start = time.monotonic()
+        deadline = start
+        k = 0
+        while k < count - 1:
+            k += 1
+            msg.position[0] = float(k)  # the sequence number travels in joint_00's position
+            msg.header.stamp.sec, msg.header.stamp.nanosec = divmod(transport.now_ns(), 1_000_000_000)
+            sent_ns[k] = time.monotonic_ns()
+            publisher.publish(msg)
+            deadline += period
+            delay = deadline - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            if node.poll() is not None:
+                break
+        time.sleep(0.2)
+    finally:
+        node.terminate()
+        output, _ = node.communicate(timeout=20)
+        transport.shutdown()
+    first = int(warmup * rate)
+    measured = latency_ns[first:k]
+    got = measured[measured >= 0] / 1e6
+    with lock:
+        last_diag = diagnostics[-1] if diagnostics else {}
+    result = {
+        "rate_hz": rate, "seconds": seconds, "mode": mode, "sent": int(k - first), "received": int(got.size),
+        "lost": int((measured < 0).sum()),
+        "latency_ms": percentiles(got, (50, 90, 99, 99.9))
+        | {"max": float(got.max()) if got.size else None, "mean": float(got.mean()) if got.size else None},
+        "late_over_one_period": int((got > period * 1e3).sum()),
+        "node_deadline_misses": last_diag.get("tick deadline misses"),
+        "node_safety_deadline_misses": last_diag.get("deadline misses"),
+        "node_tick_latency_ms": {k2: last_diag.get(f"tick latency {k2} (ms)") for k2 in ("p50", "p99", "max")},
+        "node_achieved_rate_hz": last_diag.get("achieved rate (Hz)"),
+        "node_safety_state": last_diag.get("safety state"),
+        "cpu_count": os.cpu_count(),
+    }
+    if not got.size:
+        result["node_output"] = output[-3000:]
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m leapp_ros.bench.e2e", description=SEQUENCED_DOC,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rate", type=float, default=500.0)
+    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--mode", choices=("event", "timer"), default="event")
+    parser.add_argument("--json", help="write the result here")
+    args = parser.parse_args(argv)
+    result = run_sequenced(args.rate, args.seconds, args.mode)
+    text = json.dumps(result, indent=1)
+    print(text)
+    if args.json:
+        Path(args.json).write_text(text + "\n")
+    return 0 if result["received"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

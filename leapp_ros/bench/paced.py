@@ -10,6 +10,7 @@ import numpy as np
 from leapp_ros.bench.process import ProcessMeter
 from leapp_ros.bench.stats import latency_stats
 from leapp_ros.errors import LeappRosError
+from leapp_ros.percentiles import percentiles
 
 
 def run_paced(tick: Callable[[], object], rate_hz: float, seconds: float) -> dict[str, Any]:
@@ -60,6 +61,5 @@ def _interval_stats(intervals_ns: np.ndarray, period_ns: float) -> dict[str, flo
     us = intervals_ns / 1e3
     jitter = np.abs(intervals_ns - period_ns) / 1e3
     return {"count": int(us.size), "mean_us": round(float(us.mean()), 2),
-            "p50_abs_jitter_us": round(float(np.percentile(jitter, 50)), 2),
-            "p99_abs_jitter_us": round(float(np.percentile(jitter, 99)), 2),
+            **{f"{q}_abs_jitter_us": round(float(v or 0.0), 2) for q, v in percentiles(jitter).items()},
             "max_abs_jitter_us": round(float(jitter.max()), 2)}

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from leapp_ros.errors import LeappRosError
+from leapp_ros.percentiles import percentiles
 
 
 def write_histogram(samples_ns: dict[str, np.ndarray], path: str | Path, title: str) -> Path:
@@ -27,7 +28,7 @@ def write_histogram(samples_ns: dict[str, np.ndarray], path: str | Path, title: 
     try:
         for index, (label, values) in enumerate(us.items()):
             colour = f"C{index % 10}"
-            p50, p99 = np.percentile(values, [50, 99])
+            p50, p99 = percentiles(values).values()
             axes.hist(values, bins=bins, histtype="step", linewidth=1.5, color=colour,
                       label=f"{label}: p50 {p50:.1f} us, p99 {p99:.1f} us")
             axes.axvline(p50, color=colour, linestyle="-", alpha=0.4)

@@ -12,15 +12,10 @@ from typing import Any, Callable
 import numpy as np
 
 from leapp_ros.binding import rotations
+from leapp_ros.message_types import IMU, JOINT_STATE, ODOMETRY, POSE_STAMPED, TWIST, TWIST_STAMPED
 
 QUATERNION_TOLERANCE = 0.05  # |q| must be within 5 % of 1 (drivers publish unit quaternions)
 
-JOINT_STATE = "sensor_msgs/msg/JointState"
-IMU = "sensor_msgs/msg/Imu"
-ODOMETRY = "nav_msgs/msg/Odometry"
-TWIST = "geometry_msgs/msg/Twist"
-TWIST_STAMPED = "geometry_msgs/msg/TwistStamped"
-POSE_STAMPED = "geometry_msgs/msg/PoseStamped"
 
 
 def _layout(*names: str) -> dict[str, int]:

@@ -8,8 +8,8 @@ from typing import Any, Callable, Mapping
 import numpy as np
 
 from leapp_ros.binding.roles import Role
-from leapp_ros.binding.settings import FLOAT64_MULTI_ARRAY, JOINT_TRAJECTORY
 from leapp_ros.bundle import Port
+from leapp_ros.message_types import FLOAT64_MULTI_ARRAY, JOINT_TRAJECTORY, JOINT_TRAJECTORY_POINT
 
 MessageFactory = Callable[..., Any]  # new_message(type_name, **fields)
 
@@ -91,7 +91,7 @@ class MessageEncoder:
         elif type_name == JOINT_TRAJECTORY:
             sec = int(time_from_start_s)
             duration = {"sec": sec, "nanosec": int(round((time_from_start_s - sec) * 1e9))}
-            point = new_message("trajectory_msgs/msg/JointTrajectoryPoint")
+            point = new_message(JOINT_TRAJECTORY_POINT)
             point.time_from_start.sec, point.time_from_start.nanosec = duration["sec"], duration["nanosec"]
             self._point = point
             self.message = new_message(type_name, joint_names=list(joints), points=[point])

@@ -11,9 +11,8 @@ import yaml
 
 from leapp_ros.binding import decoders as msgs
 from leapp_ros.errors import ConfigurationError
+from leapp_ros.message_types import FLOAT64_MULTI_ARRAY, JOINT_TRAJECTORY
 
-FLOAT64_MULTI_ARRAY = "std_msgs/msg/Float64MultiArray"
-JOINT_TRAJECTORY = "trajectory_msgs/msg/JointTrajectory"
 TARGET_TYPES = (FLOAT64_MULTI_ARRAY, JOINT_TRAJECTORY, msgs.JOINT_STATE)
 QOS_NAMES = {"sensor_data": "sensor_data", "best_effort": "sensor_data", "default": "default",
              "reliable": "default", "latched": "latched", "transient_local": "latched"}

@@ -45,7 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 # `leapp-ros COMMAND FLAG ...` modes with an argument set of their own: (command, flag) -> module with main(argv)
 MODES: dict[tuple[str, str], str] = {
-    ("bench", "--soak"): "leapp_ros.safety.soak",  # long soak of the node over DDS (a benchmark, not a test)
+    ("bench", "--soak"): "leapp_ros.bench.soak",  # long soak of the node over DDS (a benchmark, not a test)
 }
 
 

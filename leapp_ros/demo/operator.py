@@ -7,6 +7,8 @@ from typing import Any
 
 import numpy as np
 
+from leapp_ros.message_types import FLOAT64_MULTI_ARRAY, POSE_STAMPED, STRING
+
 
 class ReachOperator:
     """Publishes PoseStamped targets in the base frame and records (sim time, commanded, achieved)."""
@@ -26,12 +28,12 @@ class ReachOperator:
         self.samples: list[tuple[float, np.ndarray, np.ndarray]] = []
         self.safety_states: list[str] = []
         self._start_s: float | None = None
-        self._pub = transport.create_publisher(target_topic, "geometry_msgs/msg/PoseStamped", DEFAULT)
-        transport.create_subscription(ee_topic, "geometry_msgs/msg/PoseStamped", DEFAULT, self._on_ee)
-        transport.create_subscription("/leapp_deploy/safety_state", "std_msgs/msg/String", LATCHED, self._on_state)
+        self._pub = transport.create_publisher(target_topic, POSE_STAMPED, DEFAULT)
+        transport.create_subscription(ee_topic, POSE_STAMPED, DEFAULT, self._on_ee)
+        transport.create_subscription("/leapp_deploy/safety_state", STRING, LATCHED, self._on_state)
         # The windows start with the first command the node sends (after its activation), not at process start.
         self._commanding = False
-        transport.create_subscription(command_topic, "std_msgs/msg/Float64MultiArray", DEFAULT, self._on_command)
+        transport.create_subscription(command_topic, FLOAT64_MULTI_ARRAY, DEFAULT, self._on_command)
 
     @property
     def finished(self) -> bool:
@@ -66,7 +68,7 @@ class ReachOperator:
                 self.samples.append((t - self._start_s, self._targets[self._index].copy(), achieved))
 
     def _send(self, target: np.ndarray) -> None:
-        msg = self._transport.new_message("geometry_msgs/msg/PoseStamped")
+        msg = self._transport.new_message(POSE_STAMPED)
         msg.header.frame_id = self._base_frame
         msg.pose.position.x, msg.pose.position.y, msg.pose.position.z = (float(v) for v in target)
         o = msg.pose.orientation

@@ -13,6 +13,7 @@ from leapp_ros.bundle import Bundle
 from leapp_ros.engine.backends import BackendOptions
 from leapp_ros.engine.backends.parity import TOLERANCE
 from leapp_ros.errors import LeappRosError
+from leapp_ros.percentiles import percentiles
 
 Feed = Mapping[str, np.ndarray]
 
@@ -174,7 +175,8 @@ def measure(bundle: Bundle, candidates: Sequence[Candidate], *, warmup: int = 50
                     row.status, row.detail = "parity-failed", f"relative error {rel:.3g} at {where} > {tolerance:g}"
                 else:
                     samples = time_ticks(engine.run, feeds, warmup, ticks)
-                    row.p50_us, row.p99_us = float(np.percentile(samples, 50)), float(np.percentile(samples, 99))
+                    p = percentiles(samples)
+                    row.p50_us, row.p99_us = p["p50"], p["p99"]
                     row.mean_us, row.max_us = float(samples.mean()), float(samples.max())
             except Exception as exc:  # noqa: BLE001
                 row.status, row.detail = "error", f"{type(exc).__name__}: {exc}"

@@ -17,11 +17,7 @@ from leapp_ros.errors import ConfigurationError
 from leapp_ros.node import parameters as P
 from leapp_ros.safety import (Cause, CommandMode, PolicyAction, SafetyCommand, SafetySupervisor, WatchedInput,
                               build_supervisor)
-
-
-def _qos(name: str) -> Any:
-    from leapp_ros.transport import DEFAULT, LATCHED, SENSOR_DATA
-    return {"sensor_data": SENSOR_DATA, "default": DEFAULT, "latched": LATCHED}[name]
+from leapp_ros.transport import qos_profile
 
 
 @dataclass
@@ -98,11 +94,11 @@ class CommandChannel:
         new_message = transport.new_message
         encoder = MessageEncoder(target.type_name, target.joints, target.field, new_message,
                                  float(params["trajectory_time_from_start_s"]) or 1.0 / rate_hz)
-        publisher = transport.create_publisher(target.topic, target.type_name, _qos(target.qos))
+        publisher = transport.create_publisher(target.topic, target.type_name, qos_profile(target.qos))
         gains = []
         for gain in target.gains:
             gain_encoder = MessageEncoder(gain.type_name, gain.joints, "position", new_message)
-            gain_publisher = transport.create_publisher(gain.topic, gain.type_name, _qos(gain.qos))
+            gain_publisher = transport.create_publisher(gain.topic, gain.type_name, qos_profile(gain.qos))
             gains.append((gain, gain_encoder, gain_publisher, gain.joints == target.joints))
         for gain in target.gains:
             if gain.constant:  # known since the warm-up: a bad constant gain is refused before anything runs

@@ -13,6 +13,7 @@ import numpy as np
 from leapp_ros.binding import BindingPlan, BindingSettings, compile_plan, format_binding_plan
 from leapp_ros.bundle import load_bundle
 from leapp_ros.errors import ConfigurationError, LeappRosError
+from leapp_ros.message_types import BOOL, DIAGNOSTIC_ARRAY, EMPTY, FLOAT64_MULTI_ARRAY, JOINT_STATE, STRING
 from leapp_ros.node import parameters as P
 from leapp_ros.node.channel import CommandChannel
 from leapp_ros.node.diagnostics import ERROR, OK, WARN, age_text, build_diagnostics
@@ -21,15 +22,12 @@ from leapp_ros.node.lifecycle import Lifecycle, State
 from leapp_ros.node.timing import DeadlineLoop, LatencyStats
 from leapp_ros.safety import Cause
 from leapp_ros.safety.watchdog import StampVerdict
+from leapp_ros.transport import qos_profile
 
 LOG = logging.getLogger("leapp_ros.node")
 _DROPPED_STAMPS = (StampVerdict.DUPLICATE, StampVerdict.OUT_OF_ORDER, StampVerdict.FUTURE)
 SHUTDOWN_TICK_WAIT_S = 30.0  # shutdown waits this long for a tick blocked in inference before releasing the engine
 
-
-def _qos(name: str) -> Any:
-    from leapp_ros.transport import DEFAULT, LATCHED, SENSOR_DATA
-    return {"sensor_data": SENSOR_DATA, "default": DEFAULT, "latched": LATCHED}[name]
 
 
 def _stamp_seconds(msg: Any) -> float | None:
@@ -68,15 +66,15 @@ class DeployNode:
         self.last_error: str | None = None
         self._transition_lock = threading.Lock()
         # Always-on endpoints: reset, e-stop, diagnostics (topics work on both transports; Trigger with rclpy).
-        self._diag_pub = transport.create_publisher("/diagnostics", "diagnostic_msgs/msg/DiagnosticArray",
-                                                    _qos("default"))
-        self._state_pub = transport.create_publisher("~/state", "std_msgs/msg/String", _qos("latched"))
-        transport.create_subscription("~/reset", "std_msgs/msg/Empty", _qos("default"), lambda _m: self.request_reset())
-        self._safety_pub = transport.create_publisher("~/safety_state", "std_msgs/msg/String", _qos("latched"))
-        transport.create_subscription("~/enable", "std_msgs/msg/Bool", _qos("default"), self._on_enable)
+        self._diag_pub = transport.create_publisher("/diagnostics", DIAGNOSTIC_ARRAY,
+                                                    qos_profile("default"))
+        self._state_pub = transport.create_publisher("~/state", STRING, qos_profile("latched"))
+        transport.create_subscription("~/reset", EMPTY, qos_profile("default"), lambda _m: self.request_reset())
+        self._safety_pub = transport.create_publisher("~/safety_state", STRING, qos_profile("latched"))
+        transport.create_subscription("~/enable", BOOL, qos_profile("default"), self._on_enable)
         if topic_lifecycle:  # DDS has no lifecycle services: `~/transition` (std_msgs/String) stands in for them
-            transport.create_subscription("~/transition", "std_msgs/msg/String", _qos("default"), self._on_transition)
-        transport.create_subscription(str(self.params["estop.topic"]), "std_msgs/msg/Bool", _qos("default"),
+            transport.create_subscription("~/transition", STRING, qos_profile("default"), self._on_transition)
+        transport.create_subscription(str(self.params["estop.topic"]), BOOL, qos_profile("default"),
                                       self._on_estop)
         transport.create_service("~/reset", "std_srvs/srv/Trigger", self._reset_service)
         transport.create_service("~/estop", "std_srvs/srv/SetBool", self._estop_service)  # rclpy only
@@ -126,9 +124,9 @@ class DeployNode:
             raise ConfigurationError(f"bundle '{bundle.name}' has no joint target output to publish")
         for topic in plan.inputs.topics:
             self._subscriptions.append(self.transport.create_subscription(
-                topic.topic, topic.type_name, _qos(topic.qos), lambda msg, t=topic: self._on_input(t, msg)))
+                topic.topic, topic.type_name, qos_profile(topic.qos), lambda msg, t=topic: self._on_input(t, msg)))
         if params["tick_on"] == "joint_states":
-            self._event_topic = next((t for t in plan.inputs.topics if t.type_name == "sensor_msgs/msg/JointState"),
+            self._event_topic = next((t for t in plan.inputs.topics if t.type_name == JOINT_STATE),
                                      None)
             if self._event_topic is None:
                 raise ConfigurationError("tick_on 'joint_states' needs a bundle with a joint-state input")
@@ -152,7 +150,7 @@ class DeployNode:
         def on_description(msg: Any) -> None:
             received.append(str(msg.data))
             arrived.set()
-        subscription = self.transport.create_subscription(topic, "std_msgs/msg/String", _qos("latched"),
+        subscription = self.transport.create_subscription(topic, STRING, qos_profile("latched"),
                                                           on_description)
         try:
             arrived.wait(wait_s)
@@ -166,7 +164,7 @@ class DeployNode:
 
     def _check_types(self, plan: BindingPlan) -> None:
         types = {t.type_name for t in plan.inputs.topics} | {t.type_name for t in plan.outputs.targets}
-        types |= {"std_msgs/msg/Float64MultiArray"} if plan.outputs.gains else set()
+        types |= {FLOAT64_MULTI_ARRAY} if plan.outputs.gains else set()
         for type_name in sorted(types):
             try:
                 self.transport.message_class(type_name)
@@ -436,11 +434,11 @@ class DeployNode:
         texts = [c.supervisor.state_text() for c in self.channels]
         if len(texts) > 1:
             texts = [f"{c.target.port.name}: {t}" for c, t in zip(self.channels, texts)]
-        self._safety_pub.publish(self.transport.new_message("std_msgs/msg/String",
+        self._safety_pub.publish(self.transport.new_message(STRING,
                                                             data="; ".join(texts) or "INACTIVE start: not configured"))
 
     def _publish_state(self) -> None:
-        self._state_pub.publish(self.transport.new_message("std_msgs/msg/String", data=self.lifecycle.state.value))
+        self._state_pub.publish(self.transport.new_message(STRING, data=self.lifecycle.state.value))
 
     def _start_diagnostics(self) -> None:
         self._diag_stop = threading.Event()

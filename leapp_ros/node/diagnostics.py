@@ -5,19 +5,21 @@ from __future__ import annotations
 import math
 from typing import Any, Callable, Mapping
 
+from leapp_ros.message_types import DIAGNOSTIC_ARRAY, DIAGNOSTIC_STATUS, KEY_VALUE
+
 OK, WARN, ERROR = 0, 1, 2
 
 
 def build_diagnostics(new_message: Callable[..., Any], stamp_ns: int, name: str, hardware_id: str, level: int,
                       message: str, values: Mapping[str, str]) -> Any:
     """One DiagnosticArray holding one DiagnosticStatus (allocates: called at the diagnostics period)."""
-    status = new_message("diagnostic_msgs/msg/DiagnosticStatus")
+    status = new_message(DIAGNOSTIC_STATUS)
     status.level = level if not isinstance(status.level, bytes) else bytes([level])
     status.name = name
     status.message = message
     status.hardware_id = hardware_id
-    status.values = [new_message("diagnostic_msgs/msg/KeyValue", key=str(k), value=str(v)) for k, v in values.items()]
-    array = new_message("diagnostic_msgs/msg/DiagnosticArray")
+    status.values = [new_message(KEY_VALUE, key=str(k), value=str(v)) for k, v in values.items()]
+    array = new_message(DIAGNOSTIC_ARRAY)
     array.header.stamp.sec, array.header.stamp.nanosec = divmod(int(stamp_ns), 1_000_000_000)
     array.status = [status]
     return array

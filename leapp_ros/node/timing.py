@@ -8,6 +8,8 @@ from typing import Callable
 
 import numpy as np
 
+from leapp_ros.percentiles import percentiles
+
 
 class LatencyStats:
     """A preallocated ring of recent tick durations (ns) with percentile summaries for diagnostics."""
@@ -37,8 +39,8 @@ class LatencyStats:
         rate = (self.ticks - ticks) / (now - then) if now > then else 0.0
         if n == 0:
             return {"rate_hz": rate, "p50_ms": float("nan"), "p99_ms": float("nan"), "max_ms": float("nan")}
-        p50, p99 = np.percentile(window, [50, 99])
-        return {"rate_hz": rate, "p50_ms": p50 / 1e6, "p99_ms": p99 / 1e6, "max_ms": self.max_ns / 1e6}
+        p = percentiles(window / 1e6)
+        return {"rate_hz": rate, "p50_ms": p["p50"], "p99_ms": p["p99"], "max_ms": self.max_ns / 1e6}
 
     def reset(self) -> None:
         self._count = 0

@@ -9,11 +9,9 @@ from typing import Any
 import numpy as np
 
 from leapp_ros.errors import ConfigurationError
+from leapp_ros.message_types import FLOAT64_MULTI_ARRAY, JOINT_STATE, JOINT_TRAJECTORY
 from leapp_ros.sim.joint_map import JointMap
 
-FLOAT64_MULTI_ARRAY = "std_msgs/msg/Float64MultiArray"
-JOINT_TRAJECTORY = "trajectory_msgs/msg/JointTrajectory"
-JOINT_STATE = "sensor_msgs/msg/JointState"
 TARGET_TYPES = (FLOAT64_MULTI_ARRAY, JOINT_TRAJECTORY, JOINT_STATE)
 
 

@@ -10,17 +10,14 @@ from typing import Any
 
 import numpy as np
 
+from leapp_ros.message_types import CLOCK, EMPTY, FLOAT64_MULTI_ARRAY, IMU, JOINT_STATE, ODOMETRY, POSE_STAMPED
 from leapp_ros.sim.commands import CommandDecoder, CommandRejected, JointCommand
 from leapp_ros.sim.robot import SimRobot
 from leapp_ros.sim.settings import SimNodeSettings
+from leapp_ros.transport import qos_profile
 
 LOG = logging.getLogger("leapp_ros.sim")
 
-
-def _qos(name: str) -> Any:
-    from leapp_ros.transport import DEFAULT, LATCHED, SENSOR_DATA
-
-    return {"sensor_data": SENSOR_DATA, "default": DEFAULT, "latched": LATCHED}[name]
 
 
 class SimNode:
@@ -53,36 +50,36 @@ class SimNode:
         self.publish_every = max(1, int(round(1.0 / (s.state_rate_hz * robot.physics_dt))))
         if s.ee_site:
             robot.site_pose_in_base(s.ee_site)  # fail now when the site does not exist
-        sensor, default = _qos("sensor_data"), _qos("default")
+        sensor, default = qos_profile("sensor_data"), qos_profile("default")
         new = transport.new_message
-        self._js_pub = transport.create_publisher(s.joint_states_topic, "sensor_msgs/msg/JointState", sensor)
-        self._js_msg = new("sensor_msgs/msg/JointState", name=list(robot.joint_names))
+        self._js_pub = transport.create_publisher(s.joint_states_topic, JOINT_STATE, sensor)
+        self._js_msg = new(JOINT_STATE, name=list(robot.joint_names))
         self._imu_pub = self._imu_msg = None
         if robot.config.imu_site:
-            self._imu_pub = transport.create_publisher(s.imu_topic, "sensor_msgs/msg/Imu", sensor)
-            self._imu_msg = new("sensor_msgs/msg/Imu")
+            self._imu_pub = transport.create_publisher(s.imu_topic, IMU, sensor)
+            self._imu_msg = new(IMU)
             self._imu_msg.header.frame_id = s.imu_frame or robot.config.imu_site
-        self._odom_pub = transport.create_publisher(s.odom_topic, "nav_msgs/msg/Odometry", sensor)
-        self._odom_msg = new("nav_msgs/msg/Odometry")
+        self._odom_pub = transport.create_publisher(s.odom_topic, ODOMETRY, sensor)
+        self._odom_msg = new(ODOMETRY)
         self._odom_msg.header.frame_id, self._odom_msg.child_frame_id = s.odom_frame, s.base_frame
         self._clock_pub = self._clock_msg = None
         if s.publish_clock:
-            self._clock_pub = transport.create_publisher("/clock", "rosgraph_msgs/msg/Clock", _qos("default"))
-            self._clock_msg = new("rosgraph_msgs/msg/Clock")
+            self._clock_pub = transport.create_publisher("/clock", CLOCK, qos_profile("default"))
+            self._clock_msg = new(CLOCK)
         self._ee_pub = self._ee_msg = None
         if s.ee_site and s.ee_pose_topic:
-            self._ee_pub = transport.create_publisher(s.ee_pose_topic, "geometry_msgs/msg/PoseStamped", default)
-            self._ee_msg = new("geometry_msgs/msg/PoseStamped")
+            self._ee_pub = transport.create_publisher(s.ee_pose_topic, POSE_STAMPED, default)
+            self._ee_msg = new(POSE_STAMPED)
             self._ee_msg.header.frame_id = s.base_frame
         targets = s.targets_topic.rstrip("/")
-        gains_qos = _qos(s.gains_qos)
+        gains_qos = qos_profile(s.gains_qos)
         self._subs = [
             transport.create_subscription(targets, s.targets_type, default, self._on_command),
-            transport.create_subscription(f"{targets}/kp", "std_msgs/msg/Float64MultiArray", gains_qos,
+            transport.create_subscription(f"{targets}/kp", FLOAT64_MULTI_ARRAY, gains_qos,
                                           lambda m: self._on_gains(m, "kp")),
-            transport.create_subscription(f"{targets}/kd", "std_msgs/msg/Float64MultiArray", gains_qos,
+            transport.create_subscription(f"{targets}/kd", FLOAT64_MULTI_ARRAY, gains_qos,
                                           lambda m: self._on_gains(m, "kd")),
-            transport.create_subscription("~/reset", "std_msgs/msg/Empty", default, lambda _m: self.request_reset()),
+            transport.create_subscription("~/reset", EMPTY, default, lambda _m: self.request_reset()),
         ]
         self._service = transport.create_service("~/reset", "std_srvs/srv/Trigger", self._reset_service)
 

@@ -8,8 +8,8 @@ from typing import Any
 
 from leapp_ros.errors import ConfigurationError
 from leapp_ros.sim.commands import FLOAT64_MULTI_ARRAY, TARGET_TYPES
+from leapp_ros.transport.base import QOS_PROFILES
 
-QOS_NAMES = ("sensor_data", "default", "latched")
 
 
 @dataclass(frozen=True)
@@ -48,8 +48,8 @@ class SimNodeSettings:
     def __post_init__(self) -> None:
         if self.targets_type not in TARGET_TYPES:
             raise ConfigurationError(f"node.targets_type {self.targets_type!r} is not one of {', '.join(TARGET_TYPES)}")
-        if self.gains_qos not in QOS_NAMES:
-            raise ConfigurationError(f"node.gains_qos {self.gains_qos!r} is not one of {', '.join(QOS_NAMES)}")
+        if self.gains_qos not in QOS_PROFILES:
+            raise ConfigurationError(f"node.gains_qos {self.gains_qos!r} is not one of {', '.join(QOS_PROFILES)}")
         if not self.state_rate_hz > 0.0:
             raise ConfigurationError(f"node.state_rate_hz must be > 0, got {self.state_rate_hz}")
         if not self.real_time_factor >= 0.0:

@@ -50,6 +50,15 @@ class QosProfile:
 SENSOR_DATA = QosProfile("best_effort", "volatile", 5)
 DEFAULT = QosProfile("reliable", "volatile", 10)
 LATCHED = QosProfile("reliable", "transient_local", 1)
+QOS_PROFILES: dict[str, QosProfile] = {"sensor_data": SENSOR_DATA, "default": DEFAULT, "latched": LATCHED}
+
+
+def qos_profile(name: str) -> QosProfile:
+    """The profile called `name` ('sensor_data', 'default' or 'latched')."""
+    try:
+        return QOS_PROFILES[name]
+    except KeyError:
+        raise ValueError(f"unknown QoS profile {name!r}; use one of {', '.join(QOS_PROFILES)}") from None
 
 MessageCallback = Callable[[Any], None]
 ServiceHandler = Callable[[Any, Any], Any]  # (request, response) -> response, as in rclpy

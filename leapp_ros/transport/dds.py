@@ -15,14 +15,21 @@ import threading
 import time
 from typing import Any, ClassVar, Literal
 
+from leapp_ros.message_types import CLOCK
 from leapp_ros.transport.base import MessageCallback, QosProfile, ServiceHandler
 from leapp_ros.transport.dds_qos import cyclone_qos
 from leapp_ros.transport.dds_raw import pad4, require_cyclonedds, write_cdr
 from leapp_ros.transport.dds_receive import DdsSubscription, WaitSetReceiver
 from leapp_ros.transport.errors import TransportError
-from leapp_ros.transport.names import (dds_topic_name, normalize_namespace, resolve_topic, validate_node_name)
-from leapp_ros.transport.ros_types import (DEFAULT_DISTRO, check_type_name, get_ros_typestore, new_message,
-                                           normalize_message, ros_type_hash)
+from leapp_ros.transport.names import dds_topic_name, normalize_namespace, resolve_topic, validate_node_name
+from leapp_ros.transport.ros_types import (
+    DEFAULT_DISTRO,
+    check_type_name,
+    get_ros_typestore,
+    new_message,
+    normalize_message,
+    ros_type_hash,
+)
 
 LOG = logging.getLogger("leapp_ros.transport.dds")
 Discovery = Literal["loopback", "system"]
@@ -110,7 +117,7 @@ class DdsTransport:
             self._graph.publish()
             self._receiver = WaitSetReceiver(self.participant) if receive == "waitset" else None
             if use_sim_time:
-                self.create_subscription("/clock", "rosgraph_msgs/msg/Clock", CLOCK_QOS, self._on_clock)
+                self.create_subscription("/clock", CLOCK, CLOCK_QOS, self._on_clock)
         except Exception as exc:
             self.shutdown()
             if isinstance(exc, TransportError):

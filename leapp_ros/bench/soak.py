@@ -1,7 +1,7 @@
 """Soak benchmark: the deploy node (`leapp-ros run`, own process) at a high rate over DDS with a fake robot for
 minutes; reports the node's RSS growth, missed deadlines, tick latency p99, command gaps and safety transitions.
 
-`leapp-ros bench --soak` (or `python -m leapp_ros.safety.soak`) - a benchmark command, not a test.
+`leapp-ros bench --soak` (or `python -m leapp_ros.bench.soak`) - a benchmark command, not a test.
 """
 
 from __future__ import annotations
@@ -21,9 +21,14 @@ from typing import Any
 import numpy as np
 import yaml
 
+from leapp_ros.message_types import DIAGNOSTIC_ARRAY
+from leapp_ros.percentiles import percentiles
+
+DEFAULT_OUTPUT = Path("out") / "soak.json"  # out/ is git-ignored
 DEFAULT_BUNDLE = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures" / "bundles" / "anymal_like_flat"
 # 500 Hz in Python: 3 periods (6 ms) is below the scheduling jitter of a Python publisher; 10 periods = 20 ms.
-SAFETY = {"ramp_in_duration_s": 0.5, "ramp_in_velocity_cap": 2.0, "stale_periods": 10}
+SAFETY = {"ramp_in_duration_s": 0.5, "ramp_in_velocity_cap": 2.0, "stale_periods": 10,
+          "allow_no_joint_limits": True}  # the stand-in robot has no URDF
 
 
 def _number(values: dict[str, str], key: str) -> float:
@@ -60,8 +65,8 @@ def run_soak(bundle: Path, duration_s: float, rate_hz: float, warmup_s: float, o
              sample_s: float = 5.0, safety: dict[str, Any] | None = None) -> dict[str, Any]:
     import psutil
 
+    from leapp_ros.bench.fake_robot import FakeRobot
     from leapp_ros.bundle import load_bundle
-    from leapp_ros.safety.fake_robot import FakeRobot
     from leapp_ros.transport import DEFAULT
     from leapp_ros.transport.dds import DdsTransport
     from leapp_ros.transport.loopback import loopback_environment
@@ -76,7 +81,7 @@ def run_soak(bundle: Path, duration_s: float, rate_hz: float, warmup_s: float, o
         "diagnostics_period_s": 1.0, "safety": {**SAFETY, **(safety or {})}}}}))
     transport = DdsTransport("soak_robot", "/")
     diagnostics = DiagnosticsLog()
-    transport.create_subscription("/diagnostics", "diagnostic_msgs/msg/DiagnosticArray", DEFAULT, diagnostics)
+    transport.create_subscription("/diagnostics", DIAGNOSTIC_ARRAY, DEFAULT, diagnostics)
     robot = FakeRobot(transport, joints, rate_hz, keep=1000).start()
     log_path = workdir / "node.log"
     with log_path.open("w") as log:
@@ -142,8 +147,7 @@ def run_soak(bundle: Path, duration_s: float, rate_hz: float, warmup_s: float, o
         "safety_state_end": final.get("safety state"), "safety_transitions": _number(final, "safety transitions"),
         "targets_clamped": _number(final, "targets clamped"),
         "commands_received": commands, "commands_non_finite": robot.received.non_finite,
-        "command_gap_ms_p50": float(np.percentile(gaps_ms, 50)) if len(gaps_ms) else None,
-        "command_gap_ms_p99": float(np.percentile(gaps_ms, 99)) if len(gaps_ms) else None,
+        **{f"command_gap_ms_{q}": v for q, v in percentiles(gaps_ms).items()},
         "command_gap_ms_max": float(gaps_ms.max()) if len(gaps_ms) else None,
         "rss_samples_mib": [(round(t, 1), round(r / 2**20, 2)) for t, r in rss],
         "node_log": str(log_path),
@@ -160,7 +164,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duration", type=float, default=600.0, help="seconds of ACTIVE running (default 600)")
     parser.add_argument("--rate", type=float, default=500.0, help="node tick and robot publish rate (default 500 Hz)")
     parser.add_argument("--warmup", type=float, default=30.0, help="RSS growth is measured after this (default 30 s)")
-    parser.add_argument("--output", type=Path, default=Path("soak.json"), help="JSON report (default soak.json)")
+    parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help=f"JSON report (default {DEFAULT_OUTPUT})")
     parser.add_argument("--safety", action="append", default=[], metavar="NAME=VALUE",
                         help="override a safety parameter of the node (repeatable), e.g. deadline_burst=10")
     args = parser.parse_args(argv)

@@ -1,6 +1,6 @@
 """Latency benchmark: two processes exchange JointState over the DDS transport; prints p50/p99/max and CPU, writes JSON.
 
-Run:  python -m leapp_ros.transport.bench_latency --rate 500 --duration 10 [--qos sensor_data] [--receive listener]
+Run:  python -m leapp_ros.bench.transport_latency --rate 500 --duration 10 [--qos sensor_data] [--receive listener]
 Latency = receive wall clock minus ``header.stamp`` (same host clock), taken in the subscription callback,
 so it includes decoding and the receive-thread wake-up. CPU = each process's CPU time over the run / wall time.
 """
@@ -19,15 +19,13 @@ from typing import Any
 
 import numpy as np
 
+from leapp_ros.message_types import JOINT_STATE
+from leapp_ros.percentiles import percentiles
+from leapp_ros.transport.base import qos_profile
+
 TOPIC = "/bench/joint_states"
-TYPE = "sensor_msgs/msg/JointState"
+TYPE = JOINT_STATE
 WARMUP_S = 1.0  # discovery + rosbags codec generation before timing starts
-
-
-def _qos(name: str) -> Any:
-    from leapp_ros.transport.base import DEFAULT, SENSOR_DATA
-
-    return {"default": DEFAULT, "sensor_data": SENSOR_DATA}[name]
 
 
 def run_subscriber(args: argparse.Namespace) -> None:
@@ -50,7 +48,7 @@ def run_subscriber(args: argparse.Namespace) -> None:
         state["n"] += 1
         state["cpu1"], state["wall1"] = time.process_time(), time.monotonic()
 
-    transport.create_subscription(TOPIC, TYPE, _qos(args.qos), on_msg)
+    transport.create_subscription(TOPIC, TYPE, qos_profile(args.qos), on_msg)
     print("READY", flush=True)
     deadline = time.monotonic() + WARMUP_S + args.duration + 10.0
     while state["n"] < expected and time.monotonic() < deadline:
@@ -68,7 +66,7 @@ def run_publisher(args: argparse.Namespace) -> None:
     from leapp_ros.transport.dds import DdsTransport
 
     transport = DdsTransport("bench_pub")
-    pub = transport.create_publisher(TOPIC, TYPE, _qos(args.qos))
+    pub = transport.create_publisher(TOPIC, TYPE, qos_profile(args.qos))
     names = [f"joint_{i}" for i in range(args.joints)]
     msg = transport.new_message(TYPE, name=names, position=np.zeros(args.joints), velocity=np.zeros(args.joints),
                                 effort=np.zeros(args.joints))
@@ -102,11 +100,11 @@ def run_publisher(args: argparse.Namespace) -> None:
 
 def summarize(args: argparse.Namespace, sub: dict[str, Any], pub: dict[str, Any]) -> dict[str, Any]:
     lat_us = np.asarray(sub["latencies_ns"], dtype=np.float64) / 1000.0
-    pct = (lambda q: round(float(np.percentile(lat_us, q)), 1)) if lat_us.size else (lambda q: None)
+    p = {q: None if v is None else round(v, 1) for q, v in percentiles(lat_us, (50, 99, 99.9)).items()}
     return {
         "rate_hz": args.rate, "duration_s": args.duration, "qos": args.qos, "receive": args.receive,
         "joints": args.joints, "sent": pub["sent"], "received": sub["received"], "late_ticks": pub["late_ticks"],
-        "p50_us": pct(50), "p99_us": pct(99), "p999_us": pct(99.9),
+        "p50_us": p["p50"], "p99_us": p["p99"], "p999_us": p["p99.9"],
         "max_us": round(float(lat_us.max()), 1) if lat_us.size else None,
         "pub_cpu_percent": round(pub["cpu_percent"], 1), "sub_cpu_percent": round(sub["cpu_percent"], 1),
         "cpu_count": os.cpu_count(), "python": sys.version.split()[0],
@@ -134,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     from leapp_ros.transport.loopback import loopback_environment
 
     env = {**os.environ, **loopback_environment()}
-    base = [sys.executable, "-m", "leapp_ros.transport.bench_latency", "--rate", str(args.rate), "--duration",
+    base = [sys.executable, "-m", "leapp_ros.bench.transport_latency", "--rate", str(args.rate), "--duration",
             str(args.duration), "--joints", str(args.joints), "--qos", args.qos, "--receive", args.receive]
     with tempfile.TemporaryDirectory() as tmp:
         sub_out, pub_out = Path(tmp, "sub.json"), Path(tmp, "pub.json")

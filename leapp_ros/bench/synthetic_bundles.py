@@ -212,7 +212,7 @@ def write_bundle(directory: str | Path, kind: str = "mlp", fmt: str = "onnx", wi
                      "inputs": {NODE: [n for n, _ in ins if n not in state_names]},
                      "outputs": {NODE: ["joint_pos", "joint_pos_kp_gains"]}},
         "system information": {"leapp config version": "1.3", "leapp version": "0.7.2",
-                               "generator": "leapp_ros.engine.synthetic"},
+                               "generator": "leapp_ros.bench.synthetic_bundles"},
     }
     yaml_path = out / f"{name}.yaml"
     yaml_path.write_text(yaml.safe_dump(doc, sort_keys=False))

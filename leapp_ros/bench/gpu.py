@@ -1,6 +1,6 @@
 """GPU benchmark: our engine with every backend beside the raw library calls, one process, JSON out.
 
-    python -m leapp_ros.engine.gpu_bench BUNDLE... [--synthetic DIR] [--ticks N] [--json FILE]
+    python -m leapp_ros.bench.gpu BUNDLE... [--synthetic DIR] [--ticks N] [--json FILE]
 
 For each bundle: every autoselect candidate (CPU, ONNX Runtime CUDA, TensorRT, PyTorch CUDA eager and graph,
 unavailable ones reported with the reason), then the raw calls on the same model: `session.run` on the CPU,
@@ -23,11 +23,13 @@ import numpy as np
 from leapp_ros.bundle import Bundle, load_bundle
 from leapp_ros.engine.autoselect import default_candidates, measure, random_feeds, time_ticks
 from leapp_ros.engine.backends import BackendOptions
+from leapp_ros.percentiles import percentiles
 
 
-def stats(samples: np.ndarray) -> dict[str, float]:
-    return {"p50_us": float(np.percentile(samples, 50)), "p99_us": float(np.percentile(samples, 99)),
-            "mean_us": float(samples.mean()), "max_us": float(samples.max())}
+def stats(samples: np.ndarray) -> dict[str, float | None]:
+    """p50/p99/mean/max of per-tick samples already in microseconds."""
+    return {**{f"{q}_us": v for q, v in percentiles(samples).items()}, "mean_us": float(samples.mean()),
+            "max_us": float(samples.max())}
 
 
 def node_feeds(bundle: Bundle, count: int) -> list[dict[str, np.ndarray]]:
@@ -200,7 +202,7 @@ def isolated(path: Path, args) -> dict:
 
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "one.json"
-        cmd = [sys.executable, "-m", "leapp_ros.engine.gpu_bench", str(path), "--warmup", str(args.warmup),
+        cmd = [sys.executable, "-m", "leapp_ros.bench.gpu", str(path), "--warmup", str(args.warmup),
                "--ticks", str(args.ticks), "--device", args.device, "--json", str(out)]
         proc = subprocess.run(cmd, capture_output=True, text=True)
         if proc.returncode == 0 and out.exists():
@@ -231,7 +233,7 @@ def ratios(result: dict) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m leapp_ros.engine.gpu_bench", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m leapp_ros.bench.gpu", description=__doc__.split("\n")[0])
     parser.add_argument("bundles", nargs="*", type=Path)
     parser.add_argument("--synthetic", type=Path, help="write the synthetic large policies here and bench them too")
     parser.add_argument("--warmup", type=int, default=200)
@@ -242,7 +244,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     paths = list(args.bundles)
     if args.synthetic:
-        from leapp_ros.engine.synthetic import write_all
+        from leapp_ros.bench.synthetic_bundles import write_all
         paths += write_all(args.synthetic)
     report = {"environment": environment(), "warmup": args.warmup, "ticks": args.ticks, "bundles": []}
     for path in paths:
