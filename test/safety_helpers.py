@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import shutil
+import threading
+import time
 from pathlib import Path
 from typing import Any, Callable
 
@@ -320,9 +322,88 @@ def hostile_policy_bundle(tmp_path: Path) -> Path:
 
     def edit(data: dict) -> None:
         only_node(data)["parameters"]["sha256sum"] = digest
-        only_node(data)["parameters"].pop("md5sum", None)
+        only_node(data)["parameters"]["md5sum"] = hashlib.md5(model_path.read_bytes()).hexdigest()
         kd = port(data, "outputs", "joint_pos_kd_gains")
         kd["shape"] = [1, HOSTILE_KD_JOINTS]
         kd["element_names"] = [list(ANYMAL_JOINTS[:HOSTILE_KD_JOINTS])]
     edit_yaml(directory, edit)
     return directory
+
+
+# ---------------------------------------------------------------- the robot side of the DDS fault tests
+ENABLE_TYPE = "std_msgs/msg/Bool"  # ~/enable: true requests activation (RAMP_IN), false deactivates
+
+
+class Harness:
+    """The fake robot, the e-stop and enable publishers, and the node's /diagnostics as a dict."""
+
+    def __init__(self, transport: Any) -> None:  # the ANYmal-like fake robot at 100 Hz, with /clock
+        from leapp_ros.bench.fake_robot import FakeRobot
+        from leapp_ros.transport import DEFAULT
+
+        self.transport = transport
+        self.robot = FakeRobot(transport, ANYMAL_JOINTS, 100.0, publish_clock=True, keep=20_000)
+        self.estop_pub = transport.create_publisher("/estop", "std_msgs/msg/Bool", DEFAULT)
+        self.enable_pub = transport.create_publisher("/leapp_deploy/enable", ENABLE_TYPE, DEFAULT)
+        self.diagnostics: dict[str, str] = {}
+        self.diagnostic_level = 0  # of the node's status: 0 OK, 1 WARN, 2 ERROR
+        self._lock = threading.Lock()
+        transport.create_subscription("/diagnostics", "diagnostic_msgs/msg/DiagnosticArray", DEFAULT, self._on_diag)
+        # every gain message as the actuators got it: (monotonic ns, values)
+        self.gains: dict[str, list[tuple[int, np.ndarray]]] = {"kp": [], "kd": []}
+        for which in self.gains:
+            transport.create_subscription(f"/joint_commands/{which}", "std_msgs/msg/Float64MultiArray", DEFAULT,
+                                          lambda m, w=which: self._on_gain(w, m))
+
+    def _on_diag(self, msg: Any) -> None:
+        with self._lock:
+            self.diagnostics = {kv.key: kv.value for status in msg.status for kv in status.values}
+            self.diagnostic_level = max((int.from_bytes(bytes(s.level), "little") if isinstance(s.level, (bytes, bytearray))
+                                         else int(s.level) for s in msg.status), default=0)
+
+    def _on_gain(self, which: str, msg: Any) -> None:
+        with self._lock:
+            self.gains[which].append((time.monotonic_ns(), np.array(msg.data, dtype=np.float64)))
+
+    def gains_since(self, which: str, t_ns: int) -> list[tuple[int, np.ndarray]]:
+        with self._lock:
+            return [g for g in self.gains[which] if g[0] >= t_ns]
+
+    def diag(self, key: str) -> str | None:
+        with self._lock:
+            return self.diagnostics.get(key)
+
+    def wait_state(self, state: str, timeout: float = 6.0, cause: str | None = None) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.diag("safety state") == state and (cause is None or self.diag("safety cause") == cause):
+                return
+            time.sleep(0.02)
+        raise AssertionError(f"safety never reached {state} ({cause}): now {self.diag('safety state')} "
+                             f"({self.diag('safety cause')}: {self.diag('safety detail')})")
+
+    def clear_faults(self) -> None:
+        from leapp_ros.bench.fake_robot import Faults
+        self.robot.faults = Faults()
+        self.robot.cmd_vel = (0.0, 0.0, 0.0)
+
+    def ensure_active(self) -> None:
+        """Clear faults, release the e-stop and enable until the node is ACTIVE again."""
+        self.clear_faults()
+        if self.diag("safety state") != "ACTIVE":
+            self.estop_pub.publish(self.transport.new_message("std_msgs/msg/Bool", data=False))
+            time.sleep(0.1)
+            self.enable_pub.publish(self.transport.new_message(ENABLE_TYPE, data=True))
+        self.wait_state("ACTIVE")
+        time.sleep(0.15)
+
+    def window(self, seconds: float) -> tuple[int, list[Any]]:
+        """Commands received from now on for `seconds` (and the start time, monotonic ns)."""
+        start = time.monotonic_ns()
+        time.sleep(seconds)
+        return start, self.robot.received.since(start)
+
+    def published(self, key: str) -> int:
+        return int((self.diag(key) or "0").split()[0])
+
+
