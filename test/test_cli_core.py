@@ -97,3 +97,98 @@ def test_bench_writes_versioned_json_with_side_by_side_runtimes(tmp_path):
     assert runtimes == ["leapp_ros", "onnxruntime", "leapp.InferenceManager"]
     assert all(r["ticks"] == 200 and 0 < r["p50_us"] <= r["p99_us"] <= r["max_us"] for r in report["results"])
     assert set(report["ratios"]) == {"leapp_ros_over_onnxruntime", "inference_manager_over_leapp_ros"}
+
+
+def _fixture_copy(name: str, tmp_path, edit) -> str:
+    """A copy of a fixture bundle whose YAML document went through `edit(document)`."""
+    import shutil
+
+    import yaml
+
+    directory = tmp_path / name
+    shutil.copytree(shared_path("fixtures", "bundles", name), directory)
+    yaml_path = directory / f"{name}.yaml"
+    document = yaml.safe_load(yaml_path.read_text())
+    edit(document)
+    yaml_path.write_text(yaml.safe_dump(document, sort_keys=False))
+    return str(directory)
+
+
+def _widen_first_input(document) -> None:  # the YAML says [1, 5] where the ONNX model says [1, 3]
+    port = next(iter(document["models"].values()))["inputs"][0]
+    port["shape"] = [1, 5]
+    port["element_names"] = [["x", "y", "z", "u", "v"]]
+
+
+@pytest.mark.parametrize("command", [["inspect"], ["replay", "--inputs", "unused.json"], ["bench", "--ticks", "5"]])
+def test_inspect_refuses_what_run_replay_and_bench_refuse(command, tmp_path):
+    bundle = _fixture_copy("anymal_like_flat", tmp_path, _widen_first_input)
+    result = leapp_ros(command[0], bundle, *command[1:])
+    lines = result.stderr.strip().splitlines()
+    assert result.returncode == 2 and len(lines) == 1, result.stderr
+    assert "port 'robot_root_lin_vel_b': the ONNX model's shape [1, 3] does not match the YAML's [1, 5]" in lines[0]
+
+
+def test_inspect_text_has_no_dangling_lines_or_nested_brackets():
+    result = leapp_ros("inspect", str(shared_path("fixtures", "bundles", "franka_fr3_reach")))
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert "feedback none" in lines and not [line for line in lines if line != line.rstrip()]
+    assert not [line for line in lines if "(no isaaclab_connection))" in line or "((" in line]
+
+
+@pytest.mark.parametrize("bundle, recorded", [
+    (("fixtures", "bundles", "anymal_like_flat"), ("fixtures", "bundles", "anymal_like_flat", "inference_check.json")),
+    (("fixtures", "bundles", "gru_recurrent"), ("fixtures", "bundles", "gru_recurrent", "inference_check.json")),
+    (("fixtures", "isaaclab_runs", "anymal_d_flat", "reference", "Isaac-Velocity-Flat-AnymalD"),
+     ("fixtures", "isaaclab_runs", "anymal_d_flat", "golden_io.json")),  # {'shape', 'dtype', 'values'} entries
+])
+def test_replay_check_passes_against_recorded_outputs(bundle, recorded):
+    result = leapp_ros("replay", str(shared_path(*bundle)), "--inputs", str(shared_path(*recorded)), "--check")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("check passed: 15 recorded outputs over 5 steps")
+
+
+def test_replay_check_fails_with_exit_1_naming_the_output_that_differs(tmp_path):
+    directory = shared_path("fixtures", "bundles", "anymal_like_flat")
+    document = json.loads((directory / "inference_check.json").read_text())
+    document["steps"][3]["outputs"]["Isaac-Velocity-Flat-Anymal-D/joint_pos"][7] += 0.01
+    (tmp_path / "tampered.json").write_text(json.dumps(document))
+    result = leapp_ros("replay", str(directory), "--inputs", str(tmp_path / "tampered.json"), "--check")
+    lines = result.stderr.strip().splitlines()
+    assert result.returncode == 1 and len(lines) == 1 and "Traceback" not in result.stderr
+    assert lines[0].startswith("check FAILED: 1 of 15 recorded outputs differ")
+    assert "step 3 'Isaac-Velocity-Flat-Anymal-D/joint_pos'[7]" in lines[0]
+
+
+def test_replay_check_needs_recorded_outputs(tmp_path):
+    directory = shared_path("fixtures", "bundles", "anymal_like_flat")
+    document = json.loads((directory / "inference_check.json").read_text())
+    for step in document["steps"]:
+        del step["outputs"]
+    (tmp_path / "inputs_only.json").write_text(json.dumps(document))
+    result = leapp_ros("replay", str(directory), "--inputs", str(tmp_path / "inputs_only.json"), "--check")
+    assert result.returncode == 2 and "step 0 has no recorded 'outputs'" in result.stderr
+
+
+def test_bench_prints_the_table_then_writes_json_to_the_default_path(tmp_path):
+    bundle = str(shared_path("fixtures", "bundles", "anymal_like_flat"))
+    result = subprocess.run([sys.executable, "-m", "leapp_ros.cli.main", "bench", bundle, "--ticks", "20",
+                             "--warmup", "2", "--no-reference"], cwd=tmp_path, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, timeout=240)
+    assert result.returncode == 0, result.stdout
+    written = list((tmp_path / "out" / "bench").glob("anymal_like_flat-*.json"))
+    assert len(written) == 1 and json.loads(written[0].read_text())["results"][0]["ticks"] == 20
+    lines = result.stdout.strip().splitlines()
+    assert lines[-1] == f"wrote {written[0].relative_to(tmp_path)}"
+    assert any(line.startswith("leapp_ros ") for line in lines[:-1])
+
+
+def test_transport_error_is_one_line_and_exit_2(capsys):
+    from leapp_ros.cli.errors import run_guarded
+    from leapp_ros.transport import TransportError
+
+    def fail() -> int:
+        raise TransportError("the DDS transport needs cyclonedds")
+    assert run_guarded(fail, debug=False) == 2
+    assert capsys.readouterr().err == "leapp-ros: error: the DDS transport needs cyclonedds\n"

@@ -33,7 +33,9 @@ def bundle_descriptor(bundle: Bundle) -> dict[str, Any]:
 
 
 def write_report(report: dict[str, Any], path: str | Path) -> None:
-    Path(path).write_text(json.dumps(report, indent=1) + "\n")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(report, indent=1) + "\n")
 
 
 def read_report(path: str | Path) -> dict[str, Any]:

@@ -30,6 +30,7 @@ class GainOutput:
     index: np.ndarray  # into the port's flat output
     type_name: str = FLOAT64_MULTI_ARRAY
     constant: bool | None = None  # decided by the node at warm-up; constant gains are latched
+    slots: np.ndarray | None = None  # where the port's values go in `values` when held joints fill the rest
     values: np.ndarray = field(init=False)
 
     def __post_init__(self) -> None:
@@ -53,6 +54,8 @@ class TargetOutput:
     joints: tuple[str, ...]  # published order
     index: np.ndarray  # into the port's flat output
     gains: list[GainOutput] = field(default_factory=list)
+    slots: np.ndarray | None = None  # where the port's values go in `values` when held joints fill the rest
+    held: tuple = ()  # HeldJoint entries (binding/held.py) published with the policy's joints
     values: np.ndarray = field(init=False)  # float64, published order; what safety filters and we publish
 
     def __post_init__(self) -> None:
@@ -69,14 +72,18 @@ class OutputPlan:
         self.gains = gains
         self.ignored = ignored
         # (key, index, scratch in the port's dtype, values in float64): np.take needs an `out` of the source dtype
-        self._gathers = [(o.port.key, o.index, np.zeros(len(o.index), o.port.dtype), o.values)
+        self._gathers = [(o.port.key, o.index, np.zeros(len(o.index), o.port.dtype), o.values, o.slots)
                          for o in (*targets, *gains)]
 
     def gather(self, outputs: Mapping[str, np.ndarray]) -> None:
-        """Reorder the engine's outputs into each binding's `values` (published joint order)."""
-        for key, index, scratch, values in self._gathers:
+        """Reorder the engine's outputs into each binding's `values` (published joint order); held joints'
+        entries keep their fixed values."""
+        for key, index, scratch, values, slots in self._gathers:
             np.take(outputs[key].reshape(-1), index, out=scratch)
-            np.copyto(values, scratch)
+            if slots is None:
+                np.copyto(values, scratch)
+            else:
+                values[slots] = scratch
 
 
 class MessageEncoder:

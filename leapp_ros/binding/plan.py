@@ -9,6 +9,8 @@ import numpy as np
 
 from leapp_ros.binding import decoders as msgs
 from leapp_ros.binding.elements import DEFAULT_NAMES, components
+from leapp_ros.binding.fixes import UnplacedPortError, fix_line, suggested_names
+from leapp_ros.binding.held import held_joints
 from leapp_ros.binding.inputs import InputBinding, InputPlan, TopicInput
 from leapp_ros.binding.outputs import GainOutput, OutputPlan, TargetOutput
 from leapp_ros.binding.roles import Role, classify, parse_role
@@ -44,9 +46,10 @@ def compile_plan(bundle: Bundle, settings: BindingSettings | None = None) -> Bin
     if unknown:
         raise ConfigurationError(f"parameters name ports {unknown} that the bundle '{bundle.name}' does not have "
                                  f"(its ports: {sorted(known)})")
-    bindings = [_bind_input(port, settings) for port in bundle.inputs]
+    bindings = [_bind_input(port, settings, bundle) for port in bundle.inputs]
+    outputs = _bind_outputs(bundle, settings)
+    bindings += _whole_robot_state(bindings, outputs, settings)
     inputs = InputPlan(bindings, _topics(bindings, settings))
-    outputs = _bind_outputs(bundle, settings, inputs)
     return BindingPlan(bundle=bundle, settings=settings, inputs=inputs, outputs=outputs)
 
 
@@ -65,22 +68,30 @@ def _role(port: Port, override: PortOverride) -> tuple[Role, str]:
     return role, why
 
 
-def _names(port: Port, override: PortOverride, role: Role, joints: bool) -> tuple[str, ...]:
+def _names(port: Port, override: PortOverride, role: Role, joints: bool, bundle: Bundle | None = None
+           ) -> tuple[str, ...]:
     names = (override.joints if joints else override.element_names) or port.last_axis_names
+    defaults = DEFAULT_NAMES.get(role) if not joints else None
     if names is None and not joints:
-        names = DEFAULT_NAMES.get(role)
-    if names is None:
-        what = "joints" if joints else "element_names"
-        raise ConfigurationError(f"port '{port.name}' ({role.value}) has no element names, so its "
-                                 f"{'joint' if joints else 'component'} order is unknown; give it with the "
-                                 f"parameter 'ports.{port.name}.{what}'")
-    if len(names) != port.size:
-        raise ConfigurationError(f"port '{port.name}' has {port.size} values (shape {list(port.shape)}) but "
-                                 f"{len(names)} element names {list(names)[:8]}: only one value per name can be bound")
+        names = defaults
+    attribute = "joints" if joints else "element_names"
+    if names is None or len(names) != port.size:
+        if port.unplaced_names is not None and not (override.joints if joints else override.element_names):
+            why = (f"{len(port.unplaced_names)} element names for its {port.size} values (the loader dropped them: "
+                   f"{list(port.unplaced_names)[:8]})" if len(port.unplaced_names) != port.size else
+                   f"element names that repeat {sorted({n for n in port.unplaced_names if port.unplaced_names.count(n) > 1})}")
+        elif names is None:
+            why = "no element names"
+        else:
+            why = f"{len(names)} element names {list(names)[:8]} for its {port.size} values (shape {list(port.shape)})"
+        what = "joint" if joints else "component"
+        raise UnplacedPortError(
+            f"port '{port.name}' ({role.value}) has {why}, so its {what} order is unknown",
+            fix_line(port, attribute, suggested_names(port, bundle, joints, defaults)))
     return tuple(names)
 
 
-def _bind_input(port: Port, settings: BindingSettings) -> InputBinding:
+def _bind_input(port: Port, settings: BindingSettings, bundle: Bundle | None = None) -> InputBinding:
     override = settings.ports.get(port.name, PortOverride())
     if override.ignore:
         raise ConfigurationError(f"input port '{port.name}' cannot be ignored: the pipeline needs every input")
@@ -92,13 +103,13 @@ def _bind_input(port: Port, settings: BindingSettings) -> InputBinding:
     type_name = override.type_name or spec.type_name
     qos = override.qos or spec.qos
     if role.is_joint_state:
-        elements = _names(port, override, role, joints=True)
+        elements = _names(port, override, role, joints=True, bundle=bundle)
         if type_name != msgs.JOINT_STATE:
             raise ConfigurationError(f"input port '{port.name}' ({role.value}) needs {msgs.JOINT_STATE}, "
                                      f"but topic '{topic}' is set to {type_name}")
         fields = tuple(f"{_JOINT_FIELD[role]}[{name}]" for name in elements)
     else:
-        elements = _names(port, override, role, joints=False)
+        elements = _names(port, override, role, joints=False, bundle=bundle)
         try:
             fields = components(role, elements, f"input port '{port.name}'")
         except ValueError as exc:
@@ -143,7 +154,7 @@ def _topics(bindings: list[InputBinding], settings: BindingSettings) -> list[Top
     return topics
 
 
-def _bind_outputs(bundle: Bundle, settings: BindingSettings, inputs: InputPlan) -> OutputPlan:
+def _bind_outputs(bundle: Bundle, settings: BindingSettings) -> OutputPlan:
     targets_spec = settings.sources["targets"]
     chosen: list[tuple[Port, Role, str, PortOverride]] = []
     ignored: list[tuple[Port, str]] = []
@@ -156,19 +167,30 @@ def _bind_outputs(bundle: Bundle, settings: BindingSettings, inputs: InputPlan) 
         if not (role.is_target or role.is_gain):
             raise ConfigurationError(f"output port '{port.name}' has the input kind '{role.value}'")
         chosen.append((port, role, found_by, override))
-    target_ports = [c for c in chosen if c[1].is_target]
+    target_ports = [(c, _names(c[0], c[3], c[1], joints=True, bundle=bundle)) for c in chosen if c[1].is_target]
+    held = held_joints(bundle.vendor, settings.held, {j for _, joints in target_ports for j in joints})
+    if settings.command_joints:  # joints this controller does not list are not on it
+        held = tuple(h for h in held if h.name in set(settings.command_joints))
+    if held and len(target_ports) != 1:
+        raise ConfigurationError(f"held joints {[h.name for h in held][:6]} need exactly one joint target output to "
+                                 f"join, the bundle has {len(target_ports)}")
     targets = []
-    for port, role, found_by, override in target_ports:
-        joints = _names(port, override, role, joints=True)
+    for (port, role, found_by, override), joints in target_ports:
         type_name = override.type_name or targets_spec.type_name
         if type_name not in TARGET_TYPES:
             raise ConfigurationError(f"output port '{port.name}': type {type_name} is not one of {list(TARGET_TYPES)}")
-        order = _published_order(port, joints, type_name, settings)
+        order = _published_order(port, joints + tuple(h.name for h in held), type_name, settings)
         topic = override.topic or (targets_spec.topic if len(target_ports) == 1 else
                                    f"{targets_spec.topic}/{port.name}")
-        targets.append(TargetOutput(port=port, role=role, found_by=found_by, topic=topic, type_name=type_name,
-                                    qos=override.qos or targets_spec.qos, joints=order,
-                                    index=np.array([joints.index(j) for j in order], np.intp)))
+        driven = [j for j in order if j in set(joints)]
+        target = TargetOutput(port=port, role=role, found_by=found_by, topic=topic, type_name=type_name,
+                              qos=override.qos or targets_spec.qos, joints=order,
+                              index=np.array([joints.index(j) for j in driven], np.intp),
+                              slots=np.array([order.index(j) for j in driven], np.intp) if held else None,
+                              held=held)
+        for h in held:
+            target.values[order.index(h.name)] = h.position
+        targets.append(target)
     if settings.command_joints:
         covered = {j for t in targets if t.type_name == FLOAT64_MULTI_ARRAY for j in t.joints}
         uncovered = [j for j in settings.command_joints if j not in covered]
@@ -179,20 +201,61 @@ def _bind_outputs(bundle: Bundle, settings: BindingSettings, inputs: InputPlan) 
     for port, role, found_by, override in chosen:
         if not role.is_gain:
             continue
-        joints = _names(port, override, role, joints=True)
+        joints = _names(port, override, role, joints=True, bundle=bundle)
         target = _target_of_gain(port, joints, targets)
-        if target is not None and set(joints) <= set(target.joints):
-            order = tuple(j for j in target.joints if j in set(joints))
+        if target is not None and target.held and set(joints) == set(target.joints) - {h.name for h in target.held}:
+            gain = _gain_with_held(port, role, found_by, override, joints, target)
         else:
-            order = joints
-        base = target.topic if target is not None else targets_spec.topic
-        gain = GainOutput(port=port, role=role, found_by=found_by,
-                          topic=override.topic or f"{base}/{role.value}", joints=order,
-                          index=np.array([joints.index(j) for j in order], np.intp))
+            if target is not None and set(joints) <= set(target.joints):
+                order = tuple(j for j in target.joints if j in set(joints))
+            else:
+                order = joints
+            base = target.topic if target is not None else targets_spec.topic
+            gain = GainOutput(port=port, role=role, found_by=found_by,
+                              topic=override.topic or f"{base}/{role.value}", joints=order,
+                              index=np.array([joints.index(j) for j in order], np.intp))
         if target is not None:
             target.gains.append(gain)
         gains.append(gain)
     return OutputPlan(targets, gains, ignored)
+
+
+def _gain_with_held(port: Port, role: Role, found_by: str, override: PortOverride, joints: tuple[str, ...],
+                    target: TargetOutput) -> GainOutput:
+    """The policy's kp/kd joined by the held joints' fixed gains, in the target's (whole-robot) joint order."""
+    driven = [j for j in target.joints if j in set(joints)]
+    gain = GainOutput(port=port, role=role, found_by=found_by, topic=override.topic or f"{target.topic}/{role.value}",
+                      joints=target.joints, index=np.array([joints.index(j) for j in driven], np.intp),
+                      slots=np.array([target.joints.index(j) for j in driven], np.intp))
+    for h in target.held:
+        value = h.kp if role is Role.KP else h.kd
+        if value is None:
+            raise ConfigurationError(f"held joint '{h.name}' ({h.source}) has no {role.value} but the policy "
+                                     f"publishes {role.value} gains; give it with the parameter line  "
+                                     f"held_joints.{h.name}.{role.value}: <value>")
+        gain.values[target.joints.index(h.name)] = value
+    return gain
+
+
+def _whole_robot_state(bindings: list[InputBinding], outputs: OutputPlan,
+                       settings: BindingSettings) -> list[InputBinding]:
+    """Measured-only joint-state inputs covering every commanded joint, so safety ramps and watches held joints."""
+    target = next((t for t in outputs.targets if t.held), None)
+    if target is None:
+        return []
+    extra = []
+    for role, name in ((Role.JOINT_POSITION, "whole_robot_joint_pos"), (Role.JOINT_VELOCITY, "whole_robot_joint_vel")):
+        policy = next((b for b in bindings if b.role is role), None)
+        if policy is None:
+            continue
+        port = Port(node="robot", name=name, direction="input", dtype=np.dtype(np.float64),
+                    shape=(1, len(target.joints)), kind=role.value)
+        extra.append(InputBinding(
+            port=port, role=role, found_by=f"held joints {[h.name for h in target.held][:4]}: measured, not fed to "
+            "the policy", topic=policy.topic, type_name=policy.type_name, qos=policy.qos,
+            fields=tuple(f"{_JOINT_FIELD[role]}[{j}]" for j in target.joints), elements=target.joints,
+            required=True, timeout_s=policy.timeout_s, zero_on_timeout=False, feeds_engine=False))
+    return extra
 
 
 def _published_order(port: Port, joints: tuple[str, ...], type_name: str,

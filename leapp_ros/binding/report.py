@@ -23,10 +23,13 @@ def binding_plan_dict(plan: BindingPlan) -> dict[str, Any]:
         "on_timeout": "zero" if b.zero_on_timeout else "stale",
     } for b in plan.inputs.bindings]
     outputs = []
+    held = []
     for t in plan.outputs.targets:
         outputs.append({"port": t.port.name, "kind": t.role.value, "bound_by": t.found_by, "topic": t.topic,
                         "type": t.type_name, "qos": t.qos, "field": _target_field(t.type_name, t.field),
-                        "joint_order": list(t.joints)})
+                        "joint_order": list(t.joints), "joint_sources": _joint_sources(t)})
+        held += [{"joint": h.name, "position": h.position, "kp": h.kp, "kd": h.kd, "source": h.source,
+                  "published_on": t.topic} for h in t.held]
     for g in plan.outputs.gains:
         outputs.append({"port": g.port.name, "kind": g.role.value, "bound_by": g.found_by, "topic": g.topic,
                         "type": g.type_name, "qos": g.qos if g.constant is not None else "latched if constant",
@@ -39,7 +42,14 @@ def binding_plan_dict(plan: BindingPlan) -> dict[str, Any]:
         "inputs": inputs,
         "outputs": outputs,
         "ignored_outputs": [{"port": p.name, "reason": why} for p, why in plan.outputs.ignored],
+        "held_joints": held,
     }
+
+
+def _joint_sources(target: Any) -> dict[str, str]:
+    """Where each published joint's command comes from: the policy's port, or a held joint's source."""
+    held = {h.name: f"held at {h.position:g} ({h.source})" for h in target.held}
+    return {j: held.get(j, f"policy output '{target.port.name}'") for j in target.joints}
 
 
 def _target_field(type_name: str, field: str) -> str:
@@ -59,17 +69,26 @@ def format_binding_plan(plan: BindingPlan) -> str:
         timeout = f", {i['on_timeout']} after {i['timeout_s']} s" if i["timeout_s"] else ", held until replaced"
         lines.append(f"  {i['port']:<28} <- {i['topic']} [{i['type']}] qos={i['qos']}"
                      f"{'' if i['required'] else ' (optional)'}{timeout}")
-        lines.append(f"  {'':<28}    kind {i['kind']} ({i['bound_by']})")
+        lines.append(f"  {'':<28}    kind {i['kind']} (bound by {i['bound_by']})")
         lines.append(f"  {'':<28}    order {_elements(tuple(i['element_order']))}")
         if not i["kind"].startswith("state/joint"):
             lines.append(f"  {'':<28}    fields {_elements(tuple(i['fields']))}")
     lines += ["", "Outputs:"]
     for o in data["outputs"]:
         lines.append(f"  {o['port']:<28} -> {o['topic']} [{o['type']}] .{o['field']} qos={o['qos']}")
-        lines.append(f"  {'':<28}    kind {o['kind']} ({o['bound_by']})")
+        lines.append(f"  {'':<28}    kind {o['kind']} (bound by {o['bound_by']})")
         lines.append(f"  {'':<28}    joints {_elements(tuple(o['joint_order']))}")
     for ignored in data["ignored_outputs"]:
         lines.append(f"  {ignored['port']:<28} -> (not published: {ignored['reason']})")
+    if data["held_joints"]:
+        lines += ["", "Joint sources (the node commands the whole robot):"]
+        for o in data["outputs"]:
+            for joint, source in o.get("joint_sources", {}).items():
+                lines.append(f"  {joint:<28} {source}")
+        lines += ["", "Held joints (not driven by the policy; ramped in and held with these gains):"]
+        for h in data["held_joints"]:
+            gains = ", ".join(f"{k} {h[k]:g}" for k in ("kp", "kd") if h[k] is not None) or "no gains"
+            lines.append(f"  {h['joint']:<28} position {h['position']:g}, {gains}  ({h['source']})")
     return "\n".join(lines)
 
 
@@ -79,5 +98,9 @@ def binding_plan_for_inspect(bundle: Any, params_file: str | None = None) -> tup
         params = load_params_file(params_file) if params_file else {}
         plan = compile_plan(bundle, BindingSettings.from_params(params))
     except ConfigurationError as exc:
-        return f"Binding plan: refused: {exc}", {"error": str(exc)}
+        fix = getattr(exc, "fix", None)
+        if fix is None:
+            return f"Binding plan: refused: {exc}", {"error": str(exc)}
+        return (f"Binding plan: refused: {exc}\nAdd to the deploy parameters (ros__parameters):\n  {fix}",
+                {"error": str(exc), "fix": fix})
     return format_binding_plan(plan), binding_plan_dict(plan)

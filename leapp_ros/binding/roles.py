@@ -127,7 +127,7 @@ def classify(port: Port) -> tuple[Role | None, str]:
     if port.kind is not None and port.kind in _KINDS:
         role = _KINDS[port.kind]
         if role.is_target or role.is_gain or port.direction == "input":
-            return role, f"kind '{port.kind}' (no isaaclab_connection)"
+            return role, f"kind '{port.kind}', no isaaclab_connection"
     if port.kind == "state/vector3d" and "gravity" in port.name.lower():
         return Role.PROJECTED_GRAVITY, f"kind '{port.kind}' and port name '{port.name}'"
     if port.kind is None:

@@ -71,6 +71,7 @@ class BindingSettings:
     trajectory_time_from_start_s: float = 0.0
     sources: Mapping[str, TopicSpec] = field(default_factory=lambda: dict(SOURCES))
     ports: Mapping[str, PortOverride] = field(default_factory=dict)
+    held: Mapping[str, Any] = field(default_factory=dict)  # `held_joints.*` parameters (binding/held.py)
 
     @classmethod
     def from_params(cls, params: Mapping[str, Any]) -> "BindingSettings":
@@ -97,6 +98,7 @@ class BindingSettings:
             trajectory_time_from_start_s=float(p.get("trajectory_time_from_start_s", 0.0)),
             sources=sources,
             ports=_port_overrides(p),
+            held={k: v for k, v in p.items() if k.startswith("held_joints.")},
         )
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from leapp_ros.text import quote
+
 
 @dataclass(frozen=True)
 class Connection:
@@ -30,18 +32,18 @@ class Connection:
 def parse_connection(text: str) -> Connection:
     """Parse one connection string; raise ValueError naming the problem."""
     if not isinstance(text, str) or not text:
-        raise ValueError(f"isaaclab_connection must be a non-empty string, got {text!r}")
+        raise ValueError(f"isaaclab_connection must be a non-empty string, got {quote(text)}")
     parts = text.split(":")
     kind = parts[0]
     if kind == "command":
         if len(parts) != 2 or not parts[1]:
-            raise ValueError(f"isaaclab_connection {text!r}: expected 'command:<name>'")
+            raise ValueError(f"isaaclab_connection {quote(text)}: expected 'command:<name>'")
         return Connection("command", None, parts[1])
     if kind in ("state", "write"):
         if len(parts) != 3 or not parts[1] or not parts[2]:
-            raise ValueError(f"isaaclab_connection {text!r}: expected '{kind}:<entity>:<attribute>'")
+            raise ValueError(f"isaaclab_connection {quote(text)}: expected '{kind}:<entity>:<attribute>'")
         attribute, _, key = parts[2].partition(".")
         if kind == "write" and key:
-            raise ValueError(f"isaaclab_connection {text!r}: write targets take no '.key'")
+            raise ValueError(f"isaaclab_connection {quote(text)}: write targets take no '.key'")
         return Connection(kind, parts[1], attribute, key or None)
-    raise ValueError(f"isaaclab_connection {text!r}: unknown form '{kind}' (known: state, command, write)")
+    raise ValueError(f"isaaclab_connection {quote(text)}: unknown form '{kind}' (known: state, command, write)")

@@ -7,9 +7,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from leapp_ros.bundle.model import Edge, ModelNode, Port, SchemaVersion
+from leapp_ros.text import quote
 
 PIPELINE_KEYS = {
     SchemaVersion.LEAPP_0_7: {"configs", "data_flow", "feedback_flow", "initial_values", "inputs", "outputs"},
+    SchemaVersion.LEAPP_0_5: {"data_flow", "feedback_flow", "initial_values", "inputs", "outputs"},
     SchemaVersion.LEAPP_0_3: {"configs", "data_flow", "feedback_connections", "feedback_flow", "initial_values",
                               "inputs", "outputs"},
 }
@@ -36,7 +38,7 @@ def build_graph(nodes: tuple[ModelNode, ...], pipeline: dict[str, Any], schema: 
 
     def port(key: Any, direction: str, where: str) -> Port:
         if not isinstance(key, str) or key.count("/") != 1:
-            raise fail(f"{where}: '{key}' must be 'node/port'")
+            raise fail(f"{where}: {quote(key)} must be 'node/port'")
         node, name = key.split("/")
         if node not in order:
             raise fail(f"{where}: unknown node '{node}'", node=node)
@@ -122,8 +124,8 @@ def _external(raw: Any, direction: str, where: str, nodes, port, fail) -> tuple[
         raise fail(f"{where} must be a mapping node -> [port names]")
     listed = []
     for node, names in raw.items():
-        if not isinstance(names, list):
-            raise fail(f"{where}['{node}'] must be a list of port names", node=str(node))
+        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+            raise fail(f"{where}['{node}'] must be a list of port names, got {quote(names)}", node=str(node))
         if len(set(names)) != len(names):
             raise fail(f"{where}['{node}'] lists a port twice", node=str(node))
         listed.extend(port(f"{node}/{name}", direction, where) for name in names)

@@ -2,22 +2,23 @@
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
 import numpy as np
-import yaml
 
-from leapp_ros.bundle import files
+from leapp_ros.bundle import bounds, dialects, files
 from leapp_ros.bundle.graph import build_graph
+from leapp_ros.bundle.guard import guarded_load
+from leapp_ros.bundle.integrity import verified_model_bytes
 from leapp_ros.bundle.model import Bundle, ModelNode, Port, SchemaVersion
 from leapp_ros.bundle.ports import parse_port
+from leapp_ros.bundle.yaml_safe import read_yaml_file
 from leapp_ros.errors import BundleError
+from leapp_ros.text import quote
 
-KNOWN_CONFIG_VERSIONS = ("1.3",)
-TOP_LEVEL_KEYS = {"models", "pipeline", "system information"}
+TOP_LEVEL_KEYS = set(dialects.LEAPP_TOP_LEVEL)
 LEGACY_TOP_LEVEL_KEYS = TOP_LEVEL_KEYS | {"semantic"}
 BACKENDS = {"onnx": "onnx", "jit": "jit", "pt2": "pt2", "triton": "onnx"}  # 0.3.x 'triton' is an ONNX file
 NODE_KEYS = {"inputs", "outputs", "parameters"}
@@ -25,6 +26,8 @@ NODE_KEYS = {"inputs", "outputs", "parameters"}
 
 def find_bundle_yaml(path: str | Path) -> Path:
     """Accept a bundle YAML or a directory holding exactly one."""
+    if "\x00" in str(path):
+        raise BundleError("the path contains a NUL byte", file=str(path))
     path = Path(path)
     if path.is_dir():
         candidates = sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
@@ -33,7 +36,8 @@ def find_bundle_yaml(path: str | Path) -> Path:
                               f"{[c.name for c in candidates] or 'none'}", file=str(path))
         return candidates[0]
     if not path.exists():
-        raise BundleError("no such file", file=str(path))
+        raise BundleError("a symbolic link that does not resolve (dangling or a loop)" if path.is_symlink()
+                          else "no such file", file=str(path))
     if path.suffix not in (".yaml", ".yml"):
         raise BundleError("a bundle is a .yaml file (or its directory)", file=str(path))
     return path
@@ -41,6 +45,10 @@ def find_bundle_yaml(path: str | Path) -> Path:
 
 def load_bundle(path: str | Path, *, verify_hashes: bool = True) -> Bundle:
     """Parse, check and return the bundle at `path`; raise BundleError naming the culprit."""
+    return guarded_load(_load_bundle, path, verify_hashes=verify_hashes)
+
+
+def _load_bundle(path: str | Path, *, verify_hashes: bool = True) -> Bundle:
     yaml_path = find_bundle_yaml(path).resolve()
     file = str(yaml_path)
 
@@ -48,16 +56,19 @@ def load_bundle(path: str | Path, *, verify_hashes: bool = True) -> Bundle:
         return BundleError(message, file=file, node=node, port=port)
 
     data = _read_yaml(yaml_path, fail)
-    schema, leapp_version = _detect_schema(data, fail)
+    schema, leapp_version, config_version = dialects.detect(data["system information"], fail)
+    tolerances: list[str] = []
     allowed = LEGACY_TOP_LEVEL_KEYS if schema is SchemaVersion.LEAPP_0_3 else TOP_LEVEL_KEYS
-    unknown = set(data) - allowed
-    if unknown:
-        raise fail(f"unknown top-level keys {sorted(unknown)} (known: {sorted(allowed)})")
+    vendor = {key: data[key] for key in data if key not in allowed}  # kept and reported, never a refusal
+    tolerances.extend(f"top-level block '{key}' is not LEAPP's: kept as a vendor block" for key in vendor)
 
     models = data["models"]
     if not isinstance(models, dict) or not models:
         raise fail("'models' must be a non-empty mapping of node name -> model")
-    nodes = tuple(_parse_node(name, raw, yaml_path.parent, verify_hashes, fail) for name, raw in models.items())
+    if len(models) > bounds.MAX_NODES:
+        raise fail(f"'models' has {len(models)} nodes (at most {bounds.MAX_NODES})")
+    nodes = tuple(_parse_node(name, raw, yaml_path.parent, verify_hashes, fail, tolerances.append)
+                  for name, raw in models.items())
     pipeline = data["pipeline"]
     if not isinstance(pipeline, dict):
         raise fail("'pipeline' must be a mapping")
@@ -69,21 +80,12 @@ def load_bundle(path: str | Path, *, verify_hashes: bool = True) -> Bundle:
                   data_flow=graph.data_flow, feedback=graph.feedback, inputs=graph.inputs,
                   outputs=graph.outputs, initial_values=MappingProxyType(initial_values), rate_hz=rate_hz,
                   rate_source=rate_source,
-                  semantic=MappingProxyType(semantic) if isinstance(semantic, dict) else None)
+                  semantic=MappingProxyType(semantic) if isinstance(semantic, dict) else None,
+                  config_version=config_version, vendor=MappingProxyType(vendor), tolerances=tuple(tolerances))
 
 
 def _read_yaml(path: Path, fail) -> dict[str, Any]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise fail(f"cannot be read: {exc}") from None
-    try:
-        data = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise fail(f"malformed YAML{where}: {problem}") from None
+    data = read_yaml_file(path, fail)
     if not isinstance(data, dict):
         raise fail("a bundle YAML must be a mapping with 'models', 'pipeline' and 'system information'")
     missing = [k for k in ("models", "pipeline", "system information") if k not in data]
@@ -92,47 +94,11 @@ def _read_yaml(path: Path, fail) -> dict[str, Any]:
     return data
 
 
-class _StrictLoader(yaml.SafeLoader):
-    """SafeLoader that refuses duplicated mapping keys (PyYAML silently keeps the last one)."""
-
-
-def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
-    seen: set = set()
-    for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=True)
-        if key in seen:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"duplicate key '{key}' (a second entry would silently replace the first)",
-                key_node.start_mark)
-        seen.add(key)
-    return loader.construct_mapping(node, deep=deep)
-
-
-_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-
-
-def _detect_schema(data: dict[str, Any], fail) -> tuple[SchemaVersion, str]:
-    info = data["system information"]
-    if not isinstance(info, dict):
-        raise fail("'system information' must be a mapping")
-    leapp_version = str(info.get("leapp version", ""))
-    config_version = info.get("leapp config version")
-    if config_version is not None:
-        if str(config_version) not in KNOWN_CONFIG_VERSIONS:
-            raise fail(f"unknown leapp config version '{config_version}' (written by leapp {leapp_version or '?'}); "
-                       f"this leapp_ros reads config version {', '.join(KNOWN_CONFIG_VERSIONS)} "
-                       "and legacy leapp 0.3.x bundles")
-        return SchemaVersion.LEAPP_0_7, leapp_version
-    if leapp_version.startswith("0.3."):
-        return SchemaVersion.LEAPP_0_3, leapp_version
-    raise fail(f"unknown bundle schema: no 'leapp config version' and leapp version '{leapp_version or 'absent'}' "
-               "(known: config version 1.3, or legacy leapp 0.3.x)")
-
-
-def _parse_node(name: Any, raw: Any, directory: Path, verify_hashes: bool, fail) -> ModelNode:
+def _parse_node(name: Any, raw: Any, directory: Path, verify_hashes: bool, fail, note) -> ModelNode:
     if not isinstance(name, str) or not name or "/" in name:
         raise fail("node names must be non-empty and contain no '/' (runtime keys are split on '/')",
                    node=str(name))
+    bounds.name(name, "node name", lambda m: fail(m, node=name))
     if not isinstance(raw, dict):
         raise fail("a model entry must be a mapping with inputs, outputs and parameters", node=name)
     missing = NODE_KEYS - set(raw)
@@ -149,7 +115,7 @@ def _parse_node(name: Any, raw: Any, directory: Path, verify_hashes: bool, fail)
     for direction, key in (("input", "inputs"), ("output", "outputs")):
         if not isinstance(raw[key], list):
             raise node_fail(f"'{key}' must be a list of port descriptions")
-        parsed = tuple(parse_port(p, name, direction, i, node_fail) for i, p in enumerate(raw[key]))
+        parsed = tuple(parse_port(p, name, direction, i, node_fail, note) for i, p in enumerate(raw[key]))
         seen: set[str] = set()
         for port in parsed:
             if port.name in seen:
@@ -165,19 +131,17 @@ def _parse_node(name: Any, raw: Any, directory: Path, verify_hashes: bool, fail)
     backend = params["backend"]
     if backend is None or params["model_path"] is None:
         raise node_fail("the node was not exported (model_path/backend is null); such a bundle cannot run")
-    if backend not in BACKENDS:
-        raise node_fail(f"unsupported backend {backend!r} (supported: {', '.join(BACKENDS)})")
-    if int(params.get("warp_segments") or 0) > 0:
+    if not isinstance(backend, str) or backend not in BACKENDS:
+        raise node_fail(f"unsupported backend {quote(backend)} (supported: {', '.join(BACKENDS)})")
+    if bounds.count(params.get("warp_segments"), "parameters.warp_segments", node_fail) > 0:
         raise node_fail("the model uses Warp custom ops (warp_segments > 0), which need LEAPP's native Warp "
                         "runtime; leapp_ros does not run them")
     model_path = files.resolve_inside(directory, params["model_path"], "model file", node_fail)
-    sha256 = str(params["sha256sum"])
-    if verify_hashes:
-        sha256 = files.check_sha256(model_path, params["sha256sum"], node_fail)
-    if BACKENDS[backend] == "onnx":
-        files.check_onnx_external_data(model_path, directory, node_fail)
+    model_bytes, sha256 = verified_model_bytes(model_path, BACKENDS[backend], params, directory, verify_hashes,
+                                               node_fail)
     return ModelNode(name=name, backend=BACKENDS[backend], model_path=model_path, sha256=sha256,
-                     inputs=ports["inputs"], outputs=ports["outputs"], parameters=MappingProxyType(dict(params)))
+                     inputs=ports["inputs"], outputs=ports["outputs"], parameters=MappingProxyType(dict(params)),
+                     model_bytes=model_bytes)
 
 
 def _initial_values(pipeline: dict[str, Any], directory: Path, feedback, nodes, fail) -> dict[str, np.ndarray]:
@@ -208,20 +172,9 @@ def _rate(pipeline: dict[str, Any], semantic: Any, fail) -> tuple[float | None, 
         if not isinstance(configs, dict):
             raise fail("pipeline.configs must be a mapping")
         if "frequency" in configs:
-            return _positive(configs["frequency"], "pipeline.configs.frequency", fail), "pipeline.configs.frequency"
+            key = "pipeline.configs.frequency"
+            return bounds.rate_hz(configs["frequency"], key, fail), key
     scene = semantic.get("scene") if isinstance(semantic, dict) else None
     if isinstance(scene, dict) and scene.get("dt") is not None:
-        return 1.0 / _positive(scene["dt"], "semantic.scene.dt", fail), "semantic.scene.dt"
+        return 1.0 / bounds.period_s(scene["dt"], "semantic.scene.dt", fail), "semantic.scene.dt"
     return None, None
-
-
-def _positive(value: Any, what: str, fail) -> float:
-    if isinstance(value, bool):  # YAML `true` is an int to Python; it is no rate
-        raise fail(f"{what} must be a number, got {value!r}")
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise fail(f"{what} must be a number, got {value!r}") from None
-    if not math.isfinite(number) or number <= 0:
-        raise fail(f"{what} must be positive and finite, got {value!r}")
-    return number

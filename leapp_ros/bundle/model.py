@@ -16,8 +16,10 @@ from leapp_ros.bundle.connection import Connection
 class SchemaVersion(str, Enum):
     """Bundle dialects the loader understands."""
 
-    LEAPP_0_7 = "leapp-0.7"  # leapp 0.7.x / Isaac Lab 3.0, `leapp config version: '1.3'`
+    LEAPP_0_7 = "leapp-0.7"  # leapp 0.6.0-0.7.x / Isaac Lab 3.0, `leapp config version: '1.3'`
+    LEAPP_0_5 = "leapp-0.5"  # leapp 0.5.1-0.5.2, `leapp config version: '1.1'`
     LEAPP_0_3 = "leapp-0.3"  # leapp 0.3.x as shipped by NVIDIA for Isaac ROS (no config version)
+    ISAAC_ROS_DEPLOY = "isaac-ros-deploy"  # Isaac ROS Deploy graph configs (no dtype, `formatting`, no hashes)
 
 
 AxisNames = tuple[str, ...] | None
@@ -37,6 +39,7 @@ class Port:
     element_names: tuple[AxisNames, ...] | None = None  # one entry per tensor axis, aligned
     connection: Connection | None = None
     is_state: bool = False  # the source or target of a feedback edge
+    unplaced_names: tuple[str, ...] | None = None  # declared trailing-axis labels that did not fit (dropped)
     extra: Mapping[str, object] = field(default_factory=lambda: MappingProxyType({}))
 
     @property
@@ -71,6 +74,8 @@ class ModelNode:
     inputs: tuple[Port, ...]
     outputs: tuple[Port, ...]
     parameters: Mapping[str, object]
+    # The verified bytes the runtime loads (ONNX external data inlined); never re-read from model_path.
+    model_bytes: bytes = field(default=b"", repr=False, compare=False)
 
     def input(self, name: str) -> Port:
         return next(p for p in self.inputs if p.name == name)
@@ -103,6 +108,9 @@ class Bundle:
     rate_hz: float | None
     rate_source: str | None  # where rate_hz came from, for reports
     semantic: Mapping[str, object] | None = None
+    config_version: str | None = None  # `leapp config version`; None for legacy 0.3.x and other dialects
+    vendor: Mapping[str, object] = field(default_factory=lambda: MappingProxyType({}))  # extra top-level blocks
+    tolerances: tuple[str, ...] = ()  # what the loader assumed or accepted beyond the strict format, one line each
 
     @property
     def directory(self) -> Path:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 from leapp_ros.bench.compare import backend_runtimes, p50_ratios
@@ -50,7 +51,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "--episodes reach windows: task metric, success rate")
     parser.add_argument("--episodes", type=int, default=5, help="episodes (reach windows) for --sim (default 5)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the random input frame (default 0)")
-    parser.add_argument("--json", dest="json_out", metavar="OUT", help="write the JSON bundle here")
+    parser.add_argument("--json", dest="json_out", metavar="OUT",
+                        help="write the JSON report here (default out/bench/<bundle>-<UTC time>.json)")
     add_backend_arguments(parser)
 
 
@@ -79,8 +81,9 @@ def run(args: argparse.Namespace) -> int:
     report.update(time_side_by_side(bundle, options, args, samples))
     if args.paced:
         from leapp_ros.bench.paced import run_paced
-        from leapp_ros.engine.autoselect import build_engine
-        with build_engine(bundle, options) as engine:
+        from leapp_ros.engine.autoselect import create_engine
+        engine, _ = create_engine(bundle, options)
+        with engine:
             frame = random_inputs(bundle, args.seed)
             report["paced"] = run_paced(lambda: engine.run(frame), rate, args.seconds)
     if args.e2e:
@@ -96,15 +99,18 @@ def run(args: argparse.Namespace) -> int:
         report["plot"] = str(args.plot)
     report["run"]["duration_s"] = round(time.perf_counter() - began, 2)
     errors = schema_errors(report)
-    if args.json_out:  # written even when it breaks the schema: the figures are not lost, bench-diff refuses it
-        write_report(report, args.json_out)
-        print(f"wrote {args.json_out}", file=sys.stderr)
-    if errors:  # our own output must follow our own schema; say where it does not
-        raise LeappRosError("bench produced a document that breaks leapp_ros/bench/schema.json: " + "; ".join(errors))
-    print(format_results(report))
-    if args.plot:
-        print(f"wrote {args.plot}", file=sys.stderr)
+    json_out = args.json_out or default_json_path(bundle)
+    write_report(report, json_out)  # written even when it breaks the schema: the figures are not lost
+    if errors:  # our own output must follow our own schema; say where it does not (bench-diff refuses it)
+        raise LeappRosError(f"bench wrote {json_out}, which breaks leapp_ros/bench/schema.json: " + "; ".join(errors))
+    print(format_results(report), flush=True)
+    print(f"wrote {json_out}" + (f" and {args.plot}" if args.plot else ""), file=sys.stderr)
     return 0
+
+
+def default_json_path(bundle: Bundle) -> Path:
+    """out/bench/<bundle>-<UTC time>.json under the current directory (out/ is git-ignored in the repository)."""
+    return Path("out") / "bench" / f"{bundle.name}-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}.json"
 
 
 def time_side_by_side(bundle: Bundle, options: BackendOptions, args: argparse.Namespace,

@@ -7,25 +7,30 @@ import traceback
 from typing import Callable
 
 from leapp_ros.errors import LeappRosError
+from leapp_ros.text import clip
 
 EXIT_USAGE = 2
 
 
+def one_line(exc: BaseException) -> str:
+    """The message of `exc` as one bounded line; foreign exceptions also name their type."""
+    if isinstance(exc, LeappRosError):
+        return clip(str(exc))
+    return clip(f"{type(exc).__name__}: {exc}".rstrip(": "))
+
+
 def run_guarded(command: Callable[[], int], debug: bool, prog: str = "leapp-ros") -> int:
-    """Run `command`; turn known failures into one line on stderr and exit code 2."""
+    """Run `command`; turn every failure into one line on stderr and exit code 2 (--debug adds the traceback)."""
     try:
         return command()
-    except LeappRosError as exc:
-        if debug:
-            traceback.print_exc()
-        print(f"{prog}: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:  # `leapp-ros inspect ... | head` closed the pipe: not an error of ours
         return 0
-    except (OSError, ValueError) as exc:  # unreadable files, bad numbers in input files
+    except (Exception, RecursionError) as exc:  # noqa: BLE001 - the command-line boundary: never a traceback
         if debug:
             traceback.print_exc()
-        print(f"{prog}: error: {exc}", file=sys.stderr)
+        suffix = "" if isinstance(exc, (LeappRosError, OSError, ValueError)) or debug else \
+            " (an unexpected error: rerun with --debug for the traceback)"
+        print(f"{prog}: error: {one_line(exc)}{suffix}", file=sys.stderr)
         return EXIT_USAGE

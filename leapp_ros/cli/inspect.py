@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from leapp_ros.bundle import Bundle, Port, load_bundle
+from leapp_ros.engine import BackendOptions, Engine
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -22,6 +23,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     bundle = load_bundle(args.bundle)
+    check_models(bundle)
     report = bundle_report(bundle)
     plan_text = None
     if not args.no_plan:
@@ -41,6 +43,12 @@ def run(args: argparse.Namespace) -> int:
         print("backends measured on this machine (backend 'auto' picks the lowest p99 passing parity):")
         print(selection.table())
     return 0
+
+
+def check_models(bundle: Bundle) -> None:
+    """Refuse what `run`, `replay` and `bench` refuse: build every node's backend as they do (CPU, the node's
+    natural runtime), which checks each model's inputs and outputs against the YAML, then release it."""
+    Engine(bundle, BackendOptions()).close()
 
 
 def port_report(port: Port, bundle: Bundle) -> dict[str, Any]:
@@ -65,6 +73,7 @@ def bundle_report(bundle: Bundle) -> dict[str, Any]:
         "bundle": str(bundle.yaml_path),
         "schema": bundle.schema.value,
         "leapp_version": bundle.leapp_version,
+        "config_version": bundle.config_version,
         "rate_hz": bundle.rate_hz,
         "rate_source": bundle.rate_source,
         "nodes": [{"name": n.name, "backend": n.backend, "model": n.model_path.name, "sha256": n.sha256,
@@ -74,7 +83,32 @@ def bundle_report(bundle: Bundle) -> dict[str, Any]:
         "pipeline_outputs": [p.key for p in bundle.outputs],
         "data_flow": [[e.source, e.target] for e in bundle.data_flow],
         "feedback": [[e.source, e.target] for e in bundle.feedback],
+        "vendor_blocks": {name: _json_safe(block) for name, block in bundle.vendor.items()},
+        "tolerances": list(bundle.tolerances),
     }
+
+
+def _json_safe(value: Any) -> Any:
+    """Vendor blocks are arbitrary YAML: keep what JSON can carry, stringify the rest."""
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    return str(value)
+
+
+def _vendor_lines(blocks: dict[str, Any], limit: int = 12) -> list[str]:
+    """Each vendor block as indented YAML, cut after `limit` lines."""
+    import yaml
+    lines: list[str] = []
+    for name, block in blocks.items():
+        text = yaml.safe_dump({name: block}, sort_keys=False, default_flow_style=None, width=100).splitlines()
+        lines.extend("  " + line for line in text[:limit])
+        if len(text) > limit:
+            lines.append(f"  ... ({len(text) - limit} more lines)")
+    return lines
 
 
 def _summary(value: np.ndarray) -> dict[str, Any]:
@@ -90,8 +124,9 @@ def _summary(value: np.ndarray) -> dict[str, Any]:
 def format_report(report: dict[str, Any]) -> str:
     rate = (f"{report['rate_hz']:g} Hz (from {report['rate_source']})" if report["rate_hz"]
             else "not stated (deploy needs --rate)")
+    config = f", config version {report['config_version']}" if report.get("config_version") else ""
     lines = [f"bundle   {report['bundle']}",
-             f"schema   {report['schema']} (leapp {report['leapp_version']})",
+             f"schema   {report['schema']} (leapp {report['leapp_version'] or '?'}{config})",
              f"rate     {rate}"]
     for node in report["nodes"]:
         lines.append(f"node     {node['name']}  [{node['backend']}: {node['model']}]")
@@ -99,11 +134,20 @@ def format_report(report: dict[str, Any]) -> str:
             lines.append(f"  {direction}:")
             for port in node[direction]:
                 lines.append("    " + _port_line(port))
-    lines.append("feedback " + ("none" if not report["feedback"] else ""))
-    lines.extend(f"  {src} -> {dst}" for src, dst in report["feedback"])
-    if report["data_flow"]:
-        lines.append("data_flow")
-        lines.extend(f"  {src} -> {dst}" for src, dst in report["data_flow"])
+    for title, edges in (("feedback", report["feedback"]), ("data_flow", report["data_flow"])):
+        if edges:  # a header line, then one edge per line
+            lines.append(title)
+            lines.extend(f"  {src} -> {dst}" for src, dst in edges)
+        elif title == "feedback":
+            lines.append("feedback none")
+    if report.get("vendor_blocks"):
+        lines.append("vendor blocks (kept, not LEAPP's)")
+        lines.extend(_vendor_lines(report["vendor_blocks"]))
+    if report.get("tolerances"):
+        lines.append("assumed")
+        lines.extend(f"  - {t}" for t in report["tolerances"])
+    else:
+        lines.append("assumed  nothing (the bundle is read as written)")
     return "\n".join(lines)
 
 

@@ -10,6 +10,7 @@ import threading
 import time
 from typing import Any
 
+from leapp_ros.cli.errors import one_line
 from leapp_ros.errors import LeappRosError
 from leapp_ros.node import parameters as P
 
@@ -90,8 +91,10 @@ def run(args: argparse.Namespace) -> int:
             if args.duration and time.monotonic() - started >= args.duration:
                 break
         return 0
-    except LeappRosError as exc:
-        print(f"leapp-ros run: error: {exc}", file=sys.stderr)
+    except (Exception, RecursionError) as exc:  # noqa: BLE001 - the node's command-line boundary: one line, exit 2
+        if not isinstance(exc, LeappRosError):
+            LOG.debug("configure/run failed", exc_info=True)
+        print(f"leapp-ros run: error: {one_line(exc)}", file=sys.stderr)
         return 2
     finally:
         if node is not None:

@@ -35,7 +35,8 @@ from leapp_ros.safety.config import SafetyConfig, per_joint
 from leapp_ros.safety.filters import CommandMode, LimitClamp, RampIn, SafetyCommand, first_non_finite
 from leapp_ros.safety.limits import JointLimits
 from leapp_ros.safety.states import LOG, RECOVERABLE, Cause, SafetyState, Transition, TransitionLog
-from leapp_ros.safety.watchdog import DeadlineBurstDetector, InputWatchdog
+from leapp_ros.safety.watchdog import (DeadlineBurstDetector, InputLedger, InputWatchdog, NothingArrived, burst_sizes,
+                                       stale_limit_s)
 
 RUNNING = (SafetyState.RAMP_IN, SafetyState.ACTIVE)
 MIN_INFERENCE_BUDGET_S = 0.05  # the inference budget never goes below this, whatever the rate
@@ -53,18 +54,18 @@ class PolicyAction(str, Enum):
 
 @dataclass(frozen=True)
 class WatchedInput:
-    """An input the watchdog tracks: required ones trip HOLD when stale; optional ones only time out."""
+    """An input the watchdog judges (same order as the ledger's): required ones trip HOLD when stale."""
 
     name: str
     required: bool = True
-    timeout_s: float | None = None  # optional inputs: after this the node falls back to zeros
 
 
 class SafetySupervisor:
     """INACTIVE -> RAMP_IN -> ACTIVE -> HOLD / DAMP -> ESTOP, with causes, on preallocated buffers."""
 
     def __init__(self, joint_names: Sequence[str], limits: JointLimits, rate_hz: float,
-                 inputs: Sequence[WatchedInput], config: SafetyConfig | None = None) -> None:
+                 inputs: Sequence[WatchedInput], config: SafetyConfig | None = None, *,
+                 ledger: InputLedger | None = None) -> None:
         self.config = config = config or SafetyConfig()
         self.joint_names = tuple(joint_names)
         if limits.names != self.joint_names:
@@ -102,10 +103,15 @@ class SafetySupervisor:
                 raise ConfigurationError(f"safety parameter '{what}' is above safety.max_{what[-2:]}")
         self.inference_budget_s = max(config.inference_budget_periods * self.period_s, MIN_INFERENCE_BUDGET_S)
         self._overspeed_limit = limits.velocity * config.velocity_limit_scale
-        self.watchdog = InputWatchdog([i.name for i in inputs], [i.required for i in inputs], self.period_s,
-                                      config.stale_periods, [i.timeout_s for i in inputs], config.clock_jump_s,
-                                      config.future_stamp_tolerance_s)
-        self.deadlines = DeadlineBurstDetector(config.deadline_burst, config.deadline_window)
+        self.watchdog = InputWatchdog([i.name for i in inputs], [i.required for i in inputs],
+                                      stale_limit_s(self.period_s, config.stale_periods, config.stale_floor_ms / 1e3),
+                                      ledger if ledger is not None else NothingArrived(len(inputs)))
+        self.deadlines = DeadlineBurstDetector(*burst_sizes(config.deadline_burst, config.deadline_window, rate_hz))
+        # A burst HOLD recovers after this many ticks of healthy timing; the Nth burst since enable latches.
+        self._timing_recover_ticks = max(1, math.ceil(config.deadline_recover_s * rate_hz))
+        self._timing_good = 0
+        self.bursts = 0  # deadline bursts since the last explicit enable
+        self._burst_latched = False
         self.clamp = LimitClamp(limits, config.limit_margin)
         self.ramp = RampIn(cap, config.ramp_in_duration_s, self.period_s, config.ramp_in_tolerance)
         self.log = TransitionLog()
@@ -239,8 +245,7 @@ class SafetySupervisor:
     def _begin_tick(self, now_s: float, position: np.ndarray | None, velocity: np.ndarray | None,
                     deadline_missed: bool) -> PolicyAction:
         self.ticks += 1
-        if now_s < self.now_s:
-            self.watchdog.forget()  # every age would be negative: wait for messages stamped on the new clock
+        if now_s < self.now_s:  # the ledger forgets its arrivals itself: inputs count as never received
             self.deadlines.reset()
             if self.state in RUNNING:  # a HOLD keeps its cause: a clock jump must not make a fault recoverable
                 self._fault(SafetyState.HOLD, Cause.CLOCK_JUMP,
@@ -253,9 +258,13 @@ class SafetySupervisor:
             np.copyto(self._measured, position)
         fault = self._input_fault(now_s, position, velocity)
         burst = self.deadlines.update(deadline_missed)
+        self._timing_good = 0 if burst else self._timing_good + 1
         if fault is None and burst and self.state in RUNNING:
+            self.bursts += 1
+            self._burst_latched = self.bursts >= self.config.deadline_latch_bursts
             fault = (SafetyState.HOLD, Cause.DEADLINE_BURST,
-                     f"{self.deadlines.in_window} missed deadlines in the last {self.config.deadline_window} ticks")
+                     f"{self.deadlines.in_window} missed deadlines in the last {self.deadlines.window} ticks"
+                     + (f" (burst {self.bursts}: latched until enabled)" if self._burst_latched else ""))
         if fault is not None and self.state in RUNNING:
             self._fault(*fault)
         elif fault is not None and fault[0] is SafetyState.DAMP and self.state is SafetyState.HOLD:
@@ -266,9 +275,14 @@ class SafetySupervisor:
         if (self.state is SafetyState.HOLD and self.config.auto_recover and self.cause in RECOVERABLE
                 and self._good_ticks >= self.config.recover_periods):
             self._start_ramp(Cause.RECOVERED, f"inputs good for {self._good_ticks} ticks after {self.cause.value}")
+        elif (self.state is SafetyState.HOLD and self.cause is Cause.DEADLINE_BURST and self.config.auto_recover
+              and not self._burst_latched and self._timing_good >= self._timing_recover_ticks
+              and self._good_ticks >= self.config.recover_periods):
+            self._start_ramp(Cause.RECOVERED, f"deadlines kept for {self._timing_good} ticks after a burst")
         if self._waiting_reason is not None and self.state in ENABLEABLE:
             if healthy:
                 self._waiting_reason = None
+                self.bursts, self._burst_latched = 0, False
                 self._start_ramp(Cause.ENABLE, "enabled")
             else:
                 reason = fault[2] if fault is not None else "no finite measured joint positions"
@@ -389,7 +403,7 @@ class SafetySupervisor:
 
     # ------------------------------------------------------------------ checks
     def _input_fault(self, now_s: float, position, velocity) -> tuple[SafetyState, Cause, str] | None:
-        rejection = self.watchdog.take_rejection()  # consumed every tick so old ones never trip later
+        rejection = self.watchdog.new_rejection()  # noticed every tick so old ones never trip later
         if position is not None and not self._have_measured:
             j = first_non_finite(position)
             return SafetyState.HOLD, Cause.NON_FINITE_MEASUREMENT, f"measured position of joint " \
@@ -405,9 +419,9 @@ class SafetySupervisor:
                 j = int(np.flatnonzero(over)[0])
                 return SafetyState.DAMP, Cause.JOINT_OVERSPEED, \
                     f"joint '{self.joint_names[j]}' moves at {velocity[j]:.3f}, limit {self._overspeed_limit[j]:.3f}"
-        stale = self.watchdog.first_stale(now_s)
+        stale = self.watchdog.first_stale()
         if stale >= 0:
-            return SafetyState.HOLD, Cause.STALE_INPUT, self.watchdog.describe_stale(stale, now_s)
+            return SafetyState.HOLD, Cause.STALE_INPUT, self.watchdog.describe_stale(stale)
         if rejection is not None:
             return SafetyState.HOLD, Cause.REJECTED_INPUT, f"input '{rejection[0]}' rejected: {rejection[1]}"
         stream_fault = self._stream_fault
@@ -516,16 +530,17 @@ class SafetySupervisor:
                   "targets step-bounded": f"{self.step_bounded} (to measured +- {self._max_step})",
                   "inference budget (ms)": f"{self.inference_budget_s * 1e3:.1f}",
                   "safety deadline misses": f"{self.deadlines.total_missed} total, "
-                                            f"{self.deadlines.in_window} in the last {self.config.deadline_window} ticks",
+                                            f"{self.deadlines.in_window} in the last {self.deadlines.window} ticks",
+                  "safety deadline bursts": f"{self.bursts} since enable (latch at {self.config.deadline_latch_bursts})",
+                  "safety stale limit (ms)": f"{self.watchdog.max_age_s * 1e3:.0f}",
                   "commands withheld (non-finite)": str(self.suppressed_non_finite)}
         for j in np.flatnonzero(self.clamp.counts):
             values[f"clamped {self.joint_names[j]}"] = str(int(self.clamp.counts[j]))
         w = self.watchdog
-        for i, name in enumerate(w.names):
-            age = max(w.age(i, self.now_s), 0.0)  # a message may land between the tick's clock read and now
-            values[f"input {name}"] = (f"age {age * 1e3:.0f} ms, " if math.isfinite(age) else "never received, ") + \
-                f"{w.received[i]} received, {w.rejected[i]} rejected, {w.dropped[i]} dropped, " \
-                f"{w.future[i]} stamped in the future"
+        for i, name in enumerate(w.names):  # ages from the node's input ledger, at the last tick
+            age = w.age(i)
+            values[f"input {name}"] = (f"age {age * 1e3:.0f} ms" if math.isfinite(age) else "never received") + \
+                (f" (stale after {w.max_age_s * 1e3:.0f} ms)" if w.required[i] else " (optional)")
         for i, line in enumerate(self.report):
             values[f"configure note {i + 1}"] = line
         return values

@@ -8,6 +8,7 @@ import numpy as np
 
 from leapp_ros.bundle import ModelNode
 from leapp_ros.engine.backends.base import BackendOptions
+from leapp_ros.engine.backends.model_source import model_bytes
 from leapp_ros.errors import EngineError
 
 OPTIMIZATION_LEVELS = ("disable", "basic", "extended", "all")
@@ -54,8 +55,10 @@ class OnnxRuntimeBackend:
         self.node = node
         self._options = options
         try:
-            self._session = ort.InferenceSession(str(node.model_path), sess_options=session_options(options),
+            self._session = ort.InferenceSession(model_bytes(node), sess_options=session_options(options),
                                                  providers=["CPUExecutionProvider"])
+        except EngineError:
+            raise
         except Exception as exc:  # noqa: BLE001 - ORT raises its own exception types
             raise EngineError(f"node '{node.name}': ONNX Runtime cannot load '{node.model_path.name}': "
                               f"{str(exc).strip().splitlines()[0]}") from None

@@ -7,6 +7,7 @@ from pathlib import Path
 from leapp_ros.bundle import ModelNode
 from leapp_ros.engine.backends.base import BackendOptions
 from leapp_ros.engine.backends.device_backend import DeviceBackend
+from leapp_ros.engine.backends.model_source import model_bytes
 from leapp_ros.engine.backends.parity import require_parity
 from leapp_ros.engine.backends.onnxruntime_backend import check_onnx_signature, import_onnxruntime, session_options
 from leapp_ros.errors import EngineError
@@ -25,9 +26,9 @@ def preload_cuda_libraries(ort) -> None:
 RECURRENT_OPS = {"GRU", "LSTM", "RNN"}
 
 
-def recurrent_ops(model_path: Path) -> set[str]:
+def recurrent_ops(node: ModelNode) -> set[str]:
     import onnx
-    graph = onnx.load(str(model_path), load_external_data=False).graph
+    graph = onnx.load_model_from_string(model_bytes(node)).graph
     return {node.op_type for node in graph.node} & RECURRENT_OPS
 
 
@@ -43,7 +44,7 @@ class OnnxRuntimeCudaBackend(DeviceBackend):
         self.user_stream = bool(options.extra.get("ort_user_stream", True))
         if node.backend != "onnx":
             raise EngineError(f"node '{node.name}': backend '{self.name}' runs onnx models, not '{node.backend}'")
-        found = recurrent_ops(node.model_path)
+        found = recurrent_ops(node)
         if found and not options.extra.get("allow_recurrent_ops", False):
             # Seen on onnxruntime-gpu 1.31.1 / H100: with I/O binding the process aborts in cudaFreeHost (CUDA 800)
             # on GRU models, killing the robot process; refuse until that is understood.
@@ -59,7 +60,7 @@ class OnnxRuntimeCudaBackend(DeviceBackend):
                               f"lacks (available: {ort.get_available_providers()}); pip install onnxruntime-gpu "
                               "(built for the CUDA major version of the driver)")
         try:
-            session = ort.InferenceSession(str(node.model_path), sess_options=session_options(options),
+            session = ort.InferenceSession(model_bytes(node), sess_options=session_options(options),
                                            providers=self.providers())
         except Exception as exc:  # noqa: BLE001
             raise EngineError(f"node '{node.name}': ONNX Runtime ({self.provider}) cannot load "

@@ -7,6 +7,7 @@ from leapp_ros.engine.backends.base import BackendOptions
 from leapp_ros.engine.backends.cuda_buffers import device_summary, torch_dtype
 from leapp_ros.engine.backends.device_backend import DeviceBackend
 from leapp_ros.engine.backends.engine_cache import CacheMiss, EngineCache, EngineKey, default_cache_dir
+from leapp_ros.engine.backends.model_source import model_bytes
 from leapp_ros.engine.backends.parity import require_parity
 from leapp_ros.engine.backends.trt_plan import EngineTensor, input_shapes, plan_bindings
 from leapp_ros.errors import EngineError
@@ -40,7 +41,7 @@ def build_plan(trt, node: ModelNode, precision: str, workspace: int) -> bytes:
     flags = 0 if major >= 10 else 1 << int(trt.NetworkDefinitionCreationFlag.EXPLICIT_BATCH)
     network = builder.create_network(flags)
     parser = trt.OnnxParser(network, logger)
-    if not parser.parse(node.model_path.read_bytes(), str(node.model_path)):
+    if not parser.parse(model_bytes(node), str(node.model_path)):
         errors = "; ".join(str(parser.get_error(i)) for i in range(parser.num_errors))
         raise EngineError(f"node '{node.name}': TensorRT cannot parse '{node.model_path.name}': {errors}")
     config = builder.create_builder_config()

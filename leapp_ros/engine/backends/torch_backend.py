@@ -8,6 +8,7 @@ import numpy as np
 
 from leapp_ros.bundle import ModelNode
 from leapp_ros.engine.backends.base import BackendOptions
+from leapp_ros.engine.backends.model_source import load_torch_module
 from leapp_ros.errors import EngineError
 
 
@@ -34,12 +35,13 @@ class TorchBackend:
         self.node = node
         self._torch = torch
         self._device = torch.device(options.device)
+        if options.intra_op_threads > 0 and torch.get_num_threads() != options.intra_op_threads:
+            torch.set_num_threads(options.intra_op_threads)  # process-wide; torch defaults to every core
         self._input_names = [p.name for p in node.inputs]
         try:
-            if node.backend == "jit":
-                module = torch.jit.load(str(node.model_path), map_location=self._device).eval()
-            else:  # an ExportedProgram's module() refuses eval(); it is traced in eval mode already
-                module = torch.export.load(str(node.model_path)).module().to(self._device)
+            module = load_torch_module(torch, node, self._device)
+        except EngineError:
+            raise
         except Exception as exc:  # noqa: BLE001 - torch raises RuntimeError and friends
             raise EngineError(f"node '{node.name}': PyTorch cannot load '{node.model_path.name}': "
                               f"{str(exc).strip().splitlines()[0]}") from None
@@ -67,7 +69,7 @@ class TorchBackend:
 
     def describe(self) -> dict[str, object]:
         return {"backend": self.name, "library": f"torch {self._torch.__version__}", "device": str(self._device),
-                "format": self.node.backend}
+                "format": self.node.backend, "threads": self._torch.get_num_threads()}
 
     def close(self) -> None:
         self._module = None

@@ -5,6 +5,7 @@ from __future__ import annotations
 from leapp_ros.bundle import ModelNode
 from leapp_ros.engine.backends.base import BackendOptions
 from leapp_ros.engine.backends.device_backend import DeviceBackend
+from leapp_ros.engine.backends.model_source import load_torch_module
 from leapp_ros.engine.backends.parity import require_parity
 from leapp_ros.errors import EngineError
 
@@ -20,10 +21,9 @@ class TorchCudaBackend(DeviceBackend):
         super().__init__(node, options, stream)
         torch = self._torch
         try:
-            if node.backend == "jit":
-                module = torch.jit.load(str(node.model_path), map_location=self.device).eval()
-            else:
-                module = torch.export.load(str(node.model_path)).module().to(self.device)
+            module = load_torch_module(torch, node, self.device)
+        except EngineError:
+            raise
         except Exception as exc:  # noqa: BLE001
             raise EngineError(f"node '{node.name}': PyTorch cannot load '{node.model_path.name}' on "
                               f"{self.device}: {str(exc).strip().splitlines()[0]}") from None
