@@ -40,12 +40,39 @@ def toy_limits() -> JointLimits:
     return JointLimits([JointLimit(n, lo, up, v, source="test") for n, lo, up, v in zip(JOINTS, LOWER, UPPER, VELOCITY)])
 
 
+class Arrivals:
+    """The input-ledger contract safety reads (`leapp_ros.safety.InputLedger`), driven by hand: the node's real
+    ledger is `leapp_ros.binding.InputPlan` (tested in test_binding_decode and end to end)."""
+
+    def __init__(self, names: list[str]) -> None:
+        self.names = names
+        self.arrived = np.full(len(names), -np.inf)
+        self.ages_s = np.full(len(names), np.inf)
+        self.rejected_total = 0
+        self.last_rejection: tuple[int, str] | None = None
+
+    def mark(self, name: str, now_s: float) -> None:
+        self.arrived[self.names.index(name)] = now_s
+
+    def reject(self, name: str, reason: str) -> None:
+        self.rejected_total += 1
+        self.last_rejection = (self.names.index(name), reason)
+
+    def snapshot(self, now_s: float) -> None:
+        np.subtract(now_s, self.arrived, out=self.ages_s)
+
+    def forget(self) -> None:
+        self.arrived.fill(-np.inf)
+
+
 def make_supervisor(**overrides: Any) -> SafetySupervisor:
-    """3 joints at 100 Hz watching a required 'joint_states' and 'imu' and an optional 'cmd_vel'."""
-    settings = dict(ramp_in_duration_s=0.1, ramp_in_velocity_cap=5.0, recover_periods=3)
+    """3 joints at 100 Hz watching a required 'joint_states' and 'imu' and an optional 'cmd_vel'. The stale floor
+    is off unless given, so that staleness is judged in periods alone (3 = 30 ms)."""
+    settings = dict(ramp_in_duration_s=0.1, ramp_in_velocity_cap=5.0, recover_periods=3, stale_floor_ms=0.0)
     settings.update(overrides)
-    inputs = [WatchedInput("joint_states"), WatchedInput("imu"), WatchedInput("cmd_vel", False, 0.5)]
-    return SafetySupervisor(JOINTS, toy_limits(), RATE_HZ, inputs, SafetyConfig(**settings))
+    inputs = [WatchedInput("joint_states"), WatchedInput("imu"), WatchedInput("cmd_vel", False)]
+    ledger = Arrivals([i.name for i in inputs])
+    return SafetySupervisor(JOINTS, toy_limits(), RATE_HZ, inputs, SafetyConfig(**settings), ledger=ledger)
 
 
 class Driver:
@@ -64,9 +91,14 @@ class Driver:
         self.kd = np.full(3, 0.5)
 
     def tick(self, missed: bool = False) -> dict[str, Any] | None:
+        ledger = self.sup.watchdog.ledger
+        if self.now < getattr(self, "_last_now", -np.inf):
+            ledger.forget()  # the real ledger forgets arrivals when the clock goes back
+        self._last_now = self.now
         for name, fresh in self.fresh.items():
             if fresh:
-                self.sup.watchdog.mark(name, self.now)
+                ledger.mark(name, self.now)
+        ledger.snapshot(self.now)
         action = self.sup.begin_tick(self.now, self.position, self.velocity, missed)
         targets = None
         if action is not PolicyAction.SKIP:

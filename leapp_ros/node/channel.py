@@ -68,10 +68,8 @@ class CommandChannel:
                                      f"{list(target.joints)[:6]}... but the bundle has no joint-position input "
                                      "holding all of them: the safety layer needs their measured positions")
         # Robot state goes stale; commands do not: a held one (a target pose) stays valid until replaced and a
-        # timed one (a velocity) falls back to zero after its timeout. Neither is a stale-input trip.
-        watched = [WatchedInput(b.port.name, b.required and not b.role.is_command,
-                                b.timeout_s if b.zero_on_timeout else None)
-                   for b in plan.inputs.bindings]
+        # timed one (a velocity) falls back to zero after its timeout (in the ledger). Neither is a stale trip.
+        watched = [WatchedInput(b.port.name, b.required and not b.role.is_command) for b in plan.inputs.bindings]
         safety = P.family(params, "safety.")
         if not target.gains:
             safety.setdefault("command_interface", "position")
@@ -79,7 +77,7 @@ class CommandChannel:
         for key, value in P.family(params, "joint_limits.").items():
             joint, _, attribute = key.rpartition(".")
             limits.setdefault(joint, {})[attribute] = value
-        supervisor = build_supervisor(target.joints, rate_hz, watched, safety,
+        supervisor = build_supervisor(target.joints, rate_hz, watched, safety, ledger=plan.inputs,
                                       urdf=str(params["robot_description"]) or None,
                                       urdf_file=str(params["urdf_file"]) or None, joint_limits=limits or None)
         new_message = transport.new_message

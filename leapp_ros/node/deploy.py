@@ -11,6 +11,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from leapp_ros.binding import BindingPlan, BindingSettings, compile_plan, format_binding_plan
+from leapp_ros.binding.inputs import Arrival
 from leapp_ros.bundle import load_bundle
 from leapp_ros.errors import ConfigurationError, EngineError, LeappRosError
 from leapp_ros.message_types import BOOL, DIAGNOSTIC_ARRAY, EMPTY, FLOAT64_MULTI_ARRAY, JOINT_STATE, STRING
@@ -18,24 +19,15 @@ from leapp_ros.node import parameters as P
 from leapp_ros.node.channel import CommandChannel
 from leapp_ros.node.diagnostics import ERROR, OK, WARN, age_text, build_diagnostics
 from leapp_ros.node.lifecycle import Lifecycle, State
-from leapp_ros.node.timing import DeadlineLoop, LatencyStats
-from leapp_ros.safety.watchdog import StampVerdict
+from leapp_ros.node.realtime import RealtimeReport, RealtimeSettings, ScheduledGc, apply_to_current_thread, lock_memory
+from leapp_ros.node.timing import STAGES, DeadlineLoop, TickProfile
+from leapp_ros.safety import PolicyAction
 from leapp_ros.text import clip
 from leapp_ros.transport import qos_profile
 
 LOG = logging.getLogger("leapp_ros.node")
-_DROPPED_STAMPS = (StampVerdict.DUPLICATE, StampVerdict.OUT_OF_ORDER)
+_SKIP, _RESET_AND_RUN = PolicyAction.SKIP, PolicyAction.RESET_AND_RUN
 
-
-
-def _stamp_seconds(msg: Any) -> float | None:
-    """The message's header stamp in seconds; None without a header or with a zero stamp (drivers that leave it
-    unset), which then relies on receipt time alone."""
-    header = getattr(msg, "header", None)
-    if header is None:
-        return None
-    stamp = header.stamp.sec + header.stamp.nanosec * 1e-9
-    return stamp if stamp > 0.0 else None
 
 
 class DeployNode:
@@ -48,9 +40,14 @@ class DeployNode:
         self.lifecycle = Lifecycle()
         self.plan: BindingPlan | None = None
         self.engine: Any = None
+        self.engine_choice = ""
         self.channels: list[CommandChannel] = []
         self.rate_hz = 0.0
-        self.stats = LatencyStats()
+        self.stats = TickProfile()
+        self.realtime = RealtimeSettings.from_params(self.params)
+        self.realtime_report = RealtimeReport()
+        self._gc = ScheduledGc()
+        self._event_thread_ready = False
         self._tick_lock = threading.Lock()
         self._reset_requested = False
         self._loop: DeadlineLoop | None = None
@@ -108,8 +105,9 @@ class DeployNode:
         self.rate_hz = rate
         plan = compile_plan(bundle, BindingSettings.from_params(params))
         self._check_types(plan)
-        self.engine = Engine(bundle, BackendOptions(backend=str(params["backend"]), device=str(params["device"])))
         self.plan = plan
+        self.engine, self.engine_choice = self._build_engine(bundle, BackendOptions(
+            backend=str(params["backend"]), device=str(params["device"]), intra_op_threads=int(params["threads"])))
         constant = self._warm_up()
         for gain in plan.outputs.gains:
             gain.constant = constant[gain.port.key]
@@ -170,6 +168,11 @@ class DeployNode:
                 raise ConfigurationError(f"message type {type_name} is not available on the {self.transport.name} "
                                          f"transport: {exc}") from None
 
+    def _build_engine(self, bundle: Any, options: Any) -> tuple[Any, str]:
+        """The engine factory shared with `bench` and `inspect` (auto measures the candidates here)."""
+        from leapp_ros.engine.autoselect import create_engine
+        return create_engine(bundle, options, log=LOG.info)
+
     def _warm_up(self) -> dict[str, bool]:
         """Run the backend twice on different inputs (loads kernels); gains equal on both runs are constant."""
         assert self.plan is not None and self.engine is not None
@@ -194,19 +197,28 @@ class DeployNode:
         self.lifecycle.begin("activate")
         assert self.plan is not None
         missing = self.plan.inputs.missing()
-        if missing:
+        stale = [] if missing else self.plan.inputs.stale(self.transport.now_ns())
+        if missing or stale:
             self.lifecycle.fail("activate", back_to=State.INACTIVE)
-            error = ConfigurationError("cannot activate: required inputs have not arrived: " + "; ".join(missing))
+            error = ConfigurationError("cannot activate: " + (
+                "required inputs have not arrived: " + "; ".join(missing) if missing else
+                "inputs older than input_timeout_s: " + "; ".join(stale)))
             self._note_error(error)
             raise error
         self.stats.reset()
+        if self.realtime.lock_memory and not self.realtime_report.applied + self.realtime_report.refused:
+            lock_memory(self.realtime_report)
+        if self.realtime.gc == "scheduled":
+            self._gc.engage()  # everything configure allocated is frozen: collections never scan it again
+        self._event_thread_ready = False
         for channel in self.channels:
             channel.publish_constant_gains(self.transport.now_ns())
             if self.params["enable_on_activate"] or self.params["autostart"]:
                 channel.supervisor.enable("enable_on_activate")
         self.lifecycle.finish("activate")
         if self._event_topic is None:
-            self._loop = DeadlineLoop(1.0 / self.rate_hz, self.tick)
+            self._loop = DeadlineLoop(1.0 / self.rate_hz, self.tick, between_ticks=self._gc.step,
+                                      on_start=self._tick_thread_settings)
             self._loop.start()
         self._start_diagnostics()
         self._publish_state()
@@ -239,10 +251,14 @@ class DeployNode:
         self.lifecycle.finalize()
         self._publish_state()
 
+    def _tick_thread_settings(self) -> None:
+        apply_to_current_thread(self.realtime, self.realtime_report)
+
     def _stop_loop(self) -> None:
         if self._loop is not None:
             self._loop.stop()
             self._loop = None
+        self._gc.release()
         self._diag_stop.set()
         if self._diag_thread is not None:
             self._diag_thread.join(timeout=2.0)
@@ -261,32 +277,26 @@ class DeployNode:
         if self.engine is not None:
             self.engine.close()
         self.engine, self.plan, self._event_topic = None, None, None
+        self._gc.release()
 
     # ------------------------------------------------------------------ inputs
     def _on_input(self, topic: Any, msg: Any) -> None:
+        """Transport thread: the input ledger records the arrival once (safety reads ages from it)."""
         plan = self.plan
         if plan is None:
             return
-        now = self.transport.now_ns()
-        stamp_s = _stamp_seconds(msg)
-        if stamp_s is not None and not self._stamp_in_order(topic, stamp_s):
-            return  # a duplicated or out-of-order stamp refreshes nothing (counted as dropped)
-        reason = plan.inputs.on_message(topic, msg, now)
-        now_s = now * 1e-9
-        for channel in self.channels:
-            watchdog = channel.supervisor.watchdog
-            for binding in topic.bindings:
-                if reason is not None:
-                    watchdog.reject(binding.port.name, reason)
-                elif binding.received_ns == now:
-                    watchdog.mark(binding.port.name, now_s, stamp_s)
-        if reason is not None:
+        arrival = plan.inputs.receive(topic, msg, self.transport.now_ns())
+        if arrival is Arrival.ACCEPTED:
+            if topic is self._event_topic and self.lifecycle.state is State.ACTIVE:
+                if not self._event_thread_ready:  # event mode ticks on the transport's thread: tune it once
+                    self._event_thread_ready = True
+                    self._tick_thread_settings()
+                self.tick(False)
+                self._gc.step()
+        elif arrival is Arrival.REJECTED:
             self._rejections_logged += 1
             if self._rejections_logged <= 5 or self._rejections_logged % 100 == 0:
-                LOG.warning("rejected message (%d so far): %s", self._rejections_logged, reason)
-            return
-        if topic is self._event_topic and self.lifecycle.state is State.ACTIVE:
-            self.tick(False)
+                LOG.warning("rejected message (%d so far): %s", self._rejections_logged, topic.last_rejection)
 
     # ------------------------------------------------------------------ the tick
     def tick(self, deadline_missed: bool) -> None:
@@ -294,20 +304,23 @@ class DeployNode:
         if not self._tick_lock.acquire(blocking=False):
             return  # a tick is still running (event mode): drop this one rather than queue
         try:
-            start = time.monotonic_ns()
+            clock = time.monotonic_ns
+            start = clock()
             plan, engine = self.plan, self.engine
             if plan is None or engine is None:
                 return
             now = self.transport.now_ns()
             plan.inputs.snapshot(now)
+            inputs_done = clock()
             now_s = now * 1e-9
             run = False
             reset = self._reset_requested
             self._reset_requested = False
             for channel in self.channels:
                 action = channel.begin(now_s, deadline_missed)
-                run = run or action.value != "skip"
-                reset = reset or action.value == "reset_and_run"
+                run = run or action is not _SKIP
+                reset = reset or action is _RESET_AND_RUN
+            safety_done = clock()
             outputs = None
             if run:
                 try:
@@ -320,9 +333,11 @@ class DeployNode:
                     self._note_error(exc)
             elif reset:
                 engine.reset()
+            engine_done = clock()
+            ran = outputs is not None
             for channel in self.channels:
-                channel.end(outputs is not None, now)
-            self.stats.record(time.monotonic_ns() - start)
+                channel.end(ran, now)
+            self.stats.record(start, inputs_done, safety_done, engine_done, clock())
         except Exception as exc:  # noqa: BLE001 - the tick thread must survive; safety holds on the next tick
             self._note_error(exc)
             LOG.exception("tick failed")
@@ -340,16 +355,6 @@ class DeployNode:
         response.success = self.plan is not None
         response.message = "feedback state reset at the next tick" if self.plan else "not configured"
         return response
-
-    def _stamp_in_order(self, topic: Any, stamp_s: float) -> bool:
-        """Ask every channel's watchdog about the stamp of each port `topic` feeds; False drops the message."""
-        ok = True
-        for channel in self.channels:
-            for binding in topic.bindings:
-                verdict = channel.supervisor.watchdog.check_stamp(binding.port.name, stamp_s)
-                if verdict in _DROPPED_STAMPS:
-                    ok = False
-        return ok
 
     def enable(self, detail: str = "enable requested") -> None:
         """Request RAMP_IN (refused by the supervisor while the e-stop is asserted or inputs are stale)."""
@@ -431,25 +436,41 @@ class DeployNode:
         self._diag_thread.start()
 
     def diagnostics_values(self) -> tuple[int, str, dict[str, str]]:
+        """Everything /diagnostics shows (allocates freely: it runs on the diagnostics thread, not the tick)."""
         summary = self.stats.summary()
-        misses = self._loop.misses if self._loop is not None else 0
+        loop = self._loop
         values = {"lifecycle state": self.lifecycle.state.value,
                   "achieved rate (Hz)": f"{summary['rate_hz']:.2f}", "target rate (Hz)": f"{self.rate_hz:.2f}",
                   "tick mode": str(self.params["tick_on"]),
                   "tick latency p50 (ms)": f"{summary['p50_ms']:.3f}",
                   "tick latency p99 (ms)": f"{summary['p99_ms']:.3f}",
                   "tick latency max (ms)": f"{summary['max_ms']:.3f}",
-                  "tick deadline misses": str(misses), "ticks": str(self.stats.ticks),
-                  "transport": self.transport.name}
+                  "node overhead p50 (us)": f"{summary['overhead_p50_us']:.1f}",
+                  "node overhead p99 (us)": f"{summary['overhead_p99_us']:.1f}",
+                  "tick deadline misses": str(loop.misses if loop is not None else 0),
+                  "ticks": str(self.stats.ticks), "transport": self.transport.name,
+                  "realtime": self.realtime_report.text(),
+                  "gc": f"{self.realtime.gc} ({self._gc.collections} collections between ticks)"}
+        for stage in STAGES:
+            if f"{stage}_p50_us" in summary:
+                values[f"stage {stage} p50 / p99 (us)"] = (f"{summary[stage + '_p50_us']:.1f} / "
+                                                          f"{summary[stage + '_p99_us']:.1f}")
         if self.engine is not None:
             values["backend"] = "; ".join(f"{d.get('node')}: {d.get('backend', d.get('name', '?'))}"
+                                          f"{' on ' + str(d['device']) if d.get('device') else ''}"
                                           for d in self.engine.describe())
+            values["backend choice"] = self.engine_choice
         level, message = OK, "running"
         if self.plan is not None:
-            for binding, age in zip(self.plan.inputs.bindings, self.plan.inputs.ages_s):
-                values[f"input {binding.port.name} ({binding.topic}) age"] = age_text(float(age))
+            now = self.transport.now_ns()
+            for binding in self.plan.inputs.bindings:
+                age = (now - binding.received_ns) * 1e-9 if binding.received_ns >= 0 else float("inf")
+                late = "" if binding.zero_on_timeout or age <= binding.timeout_s else \
+                    f" (stale: older than {binding.timeout_s:g} s)"
+                values[f"input {binding.port.name} ({binding.topic}) age"] = age_text(max(age, 0.0)) + late
             for topic in self.plan.inputs.topics:
-                values[f"topic {topic.topic}"] = f"{topic.accepted} accepted, {topic.rejected} rejected" + (
+                values[f"topic {topic.topic}"] = (f"{topic.accepted} accepted, {topic.rejected} rejected, "
+                                                  f"{topic.dropped} dropped (stamp order)") + (
                     f" (last: {topic.last_rejection})" if topic.last_rejection else "")
         for channel in self.channels:
             values.update(channel.supervisor.diagnostics())

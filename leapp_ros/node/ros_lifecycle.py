@@ -10,7 +10,7 @@ from leapp_ros.node.deploy import DeployNode
 
 _ROS_TYPES = {"string": "PARAMETER_STRING", "double": "PARAMETER_DOUBLE", "integer": "PARAMETER_INTEGER",
               "bool": "PARAMETER_BOOL", "string_array": "PARAMETER_STRING_ARRAY",
-              "double_array": "PARAMETER_DOUBLE_ARRAY"}
+              "double_array": "PARAMETER_DOUBLE_ARRAY", "integer_array": "PARAMETER_INTEGER_ARRAY"}
 
 
 def make_lifecycle_node(node_name: str = P.NODE_NAME, **node_kwargs: Any) -> Any:
@@ -35,6 +35,8 @@ def make_lifecycle_node(node_name: str = P.NODE_NAME, **node_kwargs: Any) -> Any
                 default = spec.default
                 if spec.type_name == "string_array" and not default:
                     default = Parameter.Type.STRING_ARRAY  # an empty list would be typed as a byte array
+                elif spec.type_name == "integer_array" and not default:
+                    default = Parameter.Type.INTEGER_ARRAY
                 self.declare_parameter(spec.name, default, descriptor)
             self.transport = RclpyTransport(node=self, spin=False)
             self.core = DeployNode(self.transport, self._parameter_values(), topic_lifecycle=False)

@@ -23,11 +23,14 @@ class SafetyConfig:
     ramp_in_duration_s: float = 2.0
     ramp_in_velocity_cap: PerJoint = 0.5  # rad/s (m/s for prismatic joints), also capped by the joint limit
     ramp_in_tolerance: float = 0.02  # RAMP_IN -> ACTIVE once every joint is this close to its target (rad)
-    stale_periods: float = 3.0  # a required input older than this many control periods trips HOLD
+    stale_periods: float = 3.0  # a required input older than this many control periods ...
+    stale_floor_ms: float = 100.0  # ... and older than this (scheduling noise is not a stale robot) trips HOLD
     limit_margin: float = 0.1  # targets clamp to the limits; beyond limit +- margin (rad) -> HOLD
     velocity_limit_scale: float = 1.0  # |measured velocity| > scale * limit -> DAMP
-    deadline_burst: int = 5  # this many missed deadlines ...
-    deadline_window: int = 50  # ... within this many ticks -> HOLD
+    deadline_burst: int = 0  # this many missed deadlines (0 = half the window) ...
+    deadline_window: int = 0  # ... within this many ticks (0 = one second of ticks) -> HOLD
+    deadline_recover_s: float = 1.0  # a burst HOLD recovers (through RAMP_IN) after this long without a burst
+    deadline_latch_bursts: int = 3  # the Nth burst since the last enable latches the HOLD until enabled
     auto_recover: bool = True  # leave stale/rejected-input HOLD by itself (through RAMP_IN)
     recover_periods: int = 10  # consecutive good ticks before recovering
     inactive_command: str = "none"  # INACTIVE publishes nothing, or "damp"
@@ -47,13 +50,17 @@ class SafetyConfig:
              f"'inactive_command' must be one of {INACTIVE_COMMANDS}, got {self.inactive_command!r}")
         need(self.estop_command in ESTOP_COMMANDS,
              f"'estop_command' must be one of {ESTOP_COMMANDS}, got {self.estop_command!r}")
-        for name in ("ramp_in_duration_s", "limit_margin", "ramp_in_tolerance"):
+        for name in ("ramp_in_duration_s", "limit_margin", "ramp_in_tolerance", "stale_floor_ms",
+                     "deadline_recover_s"):
             need(_finite(getattr(self, name)) and getattr(self, name) >= 0, f"'{name}' must be >= 0")
         for name in ("stale_periods", "velocity_limit_scale", "clock_jump_s"):
             need(_finite(getattr(self, name)) and getattr(self, name) > 0, f"'{name}' must be > 0")
         need(isinstance(self.deadline_window, int) and isinstance(self.deadline_burst, int)
-             and 1 <= self.deadline_burst <= self.deadline_window,
-             "'deadline_burst' must be an integer between 1 and 'deadline_window'")
+             and self.deadline_window >= 0 and self.deadline_burst >= 0
+             and (not self.deadline_window or self.deadline_burst <= self.deadline_window),
+             "'deadline_burst' must be an integer between 1 and 'deadline_window' (0: the default)")
+        need(isinstance(self.deadline_latch_bursts, int) and self.deadline_latch_bursts >= 1,
+             "'deadline_latch_bursts' must be an integer >= 1")
         need(isinstance(self.recover_periods, int) and self.recover_periods >= 1, "'recover_periods' must be >= 1")
         for name in ("ramp_in_velocity_cap", "damping_kd", "hold_kp", "hold_kd"):
             value = getattr(self, name)

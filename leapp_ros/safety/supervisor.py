@@ -32,7 +32,8 @@ from leapp_ros.safety.config import SafetyConfig, per_joint
 from leapp_ros.safety.filters import CommandMode, LimitClamp, RampIn, SafetyCommand, first_non_finite
 from leapp_ros.safety.limits import JointLimits
 from leapp_ros.safety.states import LOG, RECOVERABLE, Cause, SafetyState, Transition, TransitionLog
-from leapp_ros.safety.watchdog import DeadlineBurstDetector, InputWatchdog
+from leapp_ros.safety.watchdog import (DeadlineBurstDetector, InputLedger, InputWatchdog, NothingArrived, burst_sizes,
+                                       stale_limit_s)
 
 RUNNING = (SafetyState.RAMP_IN, SafetyState.ACTIVE)
 ENABLEABLE = (SafetyState.INACTIVE, SafetyState.HOLD, SafetyState.DAMP, SafetyState.ESTOP)
@@ -48,18 +49,18 @@ class PolicyAction(str, Enum):
 
 @dataclass(frozen=True)
 class WatchedInput:
-    """An input the watchdog tracks: required ones trip HOLD when stale; optional ones only time out."""
+    """An input the watchdog judges (same order as the ledger's): required ones trip HOLD when stale."""
 
     name: str
     required: bool = True
-    timeout_s: float | None = None  # optional inputs: after this the node falls back to zeros
 
 
 class SafetySupervisor:
     """INACTIVE -> RAMP_IN -> ACTIVE -> HOLD / DAMP -> ESTOP, with causes, on preallocated buffers."""
 
     def __init__(self, joint_names: Sequence[str], limits: JointLimits, rate_hz: float,
-                 inputs: Sequence[WatchedInput], config: SafetyConfig | None = None) -> None:
+                 inputs: Sequence[WatchedInput], config: SafetyConfig | None = None, *,
+                 ledger: InputLedger | None = None) -> None:
         self.config = config = config or SafetyConfig()
         self.joint_names = tuple(joint_names)
         if limits.names != self.joint_names:
@@ -81,9 +82,15 @@ class SafetySupervisor:
         self._hold_kp = np.array(per_joint(config.hold_kp, self.joint_names, "hold_kp"))
         self._hold_kd = np.array(per_joint(config.hold_kd, self.joint_names, "hold_kd"))
         self._overspeed_limit = limits.velocity * config.velocity_limit_scale
-        self.watchdog = InputWatchdog([i.name for i in inputs], [i.required for i in inputs], self.period_s,
-                                      config.stale_periods, [i.timeout_s for i in inputs], config.clock_jump_s)
-        self.deadlines = DeadlineBurstDetector(config.deadline_burst, config.deadline_window)
+        self.watchdog = InputWatchdog([i.name for i in inputs], [i.required for i in inputs],
+                                      stale_limit_s(self.period_s, config.stale_periods, config.stale_floor_ms / 1e3),
+                                      ledger if ledger is not None else NothingArrived(len(inputs)))
+        self.deadlines = DeadlineBurstDetector(*burst_sizes(config.deadline_burst, config.deadline_window, rate_hz))
+        # A burst HOLD recovers after this many ticks of healthy timing; the Nth burst since enable latches.
+        self._timing_recover_ticks = max(1, math.ceil(config.deadline_recover_s * rate_hz))
+        self._timing_good = 0
+        self.bursts = 0  # deadline bursts since the last explicit enable
+        self._burst_latched = False
         self.clamp = LimitClamp(limits, config.limit_margin)
         self.ramp = RampIn(cap, config.ramp_in_duration_s, self.period_s, config.ramp_in_tolerance)
         self.log = TransitionLog()
@@ -137,8 +144,7 @@ class SafetySupervisor:
                    deadline_missed: bool = False) -> PolicyAction:
         """Apply requests and input checks; say whether (and how) the node runs the policy this tick."""
         self.ticks += 1
-        if now_s < self.now_s:
-            self.watchdog.forget()  # every age would be negative: wait for messages stamped on the new clock
+        if now_s < self.now_s:  # the ledger forgets its arrivals itself: inputs count as never received
             self.deadlines.reset()
             if self.state in RUNNING:  # a HOLD keeps its cause: a clock jump must not make a fault recoverable
                 self._fault(SafetyState.HOLD, Cause.CLOCK_JUMP,
@@ -151,9 +157,13 @@ class SafetySupervisor:
             np.copyto(self._measured, position)
         fault = self._input_fault(now_s, position, velocity)
         burst = self.deadlines.update(deadline_missed)
+        self._timing_good = 0 if burst else self._timing_good + 1
         if fault is None and burst and self.state in RUNNING:
+            self.bursts += 1
+            self._burst_latched = self.bursts >= self.config.deadline_latch_bursts
             fault = (SafetyState.HOLD, Cause.DEADLINE_BURST,
-                     f"{self.deadlines.in_window} missed deadlines in the last {self.config.deadline_window} ticks")
+                     f"{self.deadlines.in_window} missed deadlines in the last {self.deadlines.window} ticks"
+                     + (f" (burst {self.bursts}: latched until enabled)" if self._burst_latched else ""))
         if fault is not None and self.state in RUNNING:
             self._fault(*fault)
         elif fault is not None and fault[0] is SafetyState.DAMP and self.state is SafetyState.HOLD:
@@ -164,9 +174,14 @@ class SafetySupervisor:
         if (self.state is SafetyState.HOLD and self.config.auto_recover and self.cause in RECOVERABLE
                 and self._good_ticks >= self.config.recover_periods):
             self._start_ramp(Cause.RECOVERED, f"inputs good for {self._good_ticks} ticks after {self.cause.value}")
+        elif (self.state is SafetyState.HOLD and self.cause is Cause.DEADLINE_BURST and self.config.auto_recover
+              and not self._burst_latched and self._timing_good >= self._timing_recover_ticks
+              and self._good_ticks >= self.config.recover_periods):
+            self._start_ramp(Cause.RECOVERED, f"deadlines kept for {self._timing_good} ticks after a burst")
         if self._waiting_reason is not None and self.state in ENABLEABLE:
             if healthy:
                 self._waiting_reason = None
+                self.bursts, self._burst_latched = 0, False
                 self._start_ramp(Cause.ENABLE, "enabled")
             else:
                 reason = fault[2] if fault is not None else "no finite measured joint positions"
@@ -269,7 +284,7 @@ class SafetySupervisor:
 
     # ------------------------------------------------------------------ checks
     def _input_fault(self, now_s: float, position, velocity) -> tuple[SafetyState, Cause, str] | None:
-        rejection = self.watchdog.take_rejection()  # consumed every tick so old ones never trip later
+        rejection = self.watchdog.new_rejection()  # noticed every tick so old ones never trip later
         if position is not None and not self._have_measured:
             j = first_non_finite(position)
             return SafetyState.HOLD, Cause.NON_FINITE_MEASUREMENT, f"measured position of joint " \
@@ -285,9 +300,9 @@ class SafetySupervisor:
                 j = int(np.flatnonzero(over)[0])
                 return SafetyState.DAMP, Cause.JOINT_OVERSPEED, \
                     f"joint '{self.joint_names[j]}' moves at {velocity[j]:.3f}, limit {self._overspeed_limit[j]:.3f}"
-        stale = self.watchdog.first_stale(now_s)
+        stale = self.watchdog.first_stale()
         if stale >= 0:
-            return SafetyState.HOLD, Cause.STALE_INPUT, self.watchdog.describe_stale(stale, now_s)
+            return SafetyState.HOLD, Cause.STALE_INPUT, self.watchdog.describe_stale(stale)
         if rejection is not None:
             return SafetyState.HOLD, Cause.REJECTED_INPUT, f"input '{rejection[0]}' rejected: {rejection[1]}"
         return None
@@ -389,15 +404,17 @@ class SafetySupervisor:
                   "e-stop asserted": str(self._estop_asserted),
                   "targets clamped": str(self.clamp.total),
                   "safety deadline misses": f"{self.deadlines.total_missed} total, "
-                                            f"{self.deadlines.in_window} in the last {self.config.deadline_window} ticks",
+                                            f"{self.deadlines.in_window} in the last {self.deadlines.window} ticks",
+                  "safety deadline bursts": f"{self.bursts} since enable (latch at {self.config.deadline_latch_bursts})",
+                  "safety stale limit (ms)": f"{self.watchdog.max_age_s * 1e3:.0f}",
                   "commands withheld (non-finite)": str(self.suppressed_non_finite)}
         for j in np.flatnonzero(self.clamp.counts):
             values[f"clamped {self.joint_names[j]}"] = str(int(self.clamp.counts[j]))
         w = self.watchdog
-        for i, name in enumerate(w.names):
-            age = max(w.age(i, self.now_s), 0.0)  # a message may land between the tick's clock read and now
-            values[f"input {name}"] = (f"age {age * 1e3:.0f} ms, " if math.isfinite(age) else "never received, ") + \
-                f"{w.received[i]} received, {w.rejected[i]} rejected, {w.dropped[i]} dropped"
+        for i, name in enumerate(w.names):  # ages from the node's input ledger, at the last tick
+            age = w.age(i)
+            values[f"input {name}"] = (f"age {age * 1e3:.0f} ms" if math.isfinite(age) else "never received") + \
+                (f" (stale after {w.max_age_s * 1e3:.0f} ms)" if w.required[i] else " (optional)")
         for i, line in enumerate(self.report):
             values[f"configure note {i + 1}"] = line
         return values
