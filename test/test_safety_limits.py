@@ -86,3 +86,11 @@ def test_factory_reads_urdf_file_and_reports(tmp_path):
     assert sup.report == ["joint limits from the joint_limits parameter",
                           "joint 'elbow' has no limits: not in the joint_limits parameter (no URDF)"]
     assert sup.config.limit_margin == 0.2
+
+
+def test_joints_without_limits_are_reported_in_one_line():
+    joints = [f"j{i}" for i in range(12)]
+    _, report = JointLimits.resolve(joints, parameters=parse_parameter_limits({"j0": {"lower": -1, "upper": 1}}))
+    assert report == ["joint 'j0' has no velocity limit (parameters)",
+                      "11 joints have no limits: not in the joint_limits parameter (no URDF): "
+                      + ", ".join(joints[1:])]

@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 import yaml
 
+from leapp_ros import diagnostic_keys as K
 from leapp_ros.bench.fake_robot import set_stamp, topic_messages
 from leapp_ros.bench.process import ProcessMeter
 from leapp_ros.bench.stats import latency_stats
@@ -37,8 +38,8 @@ from leapp_ros.message_types import DIAGNOSTIC_ARRAY, FLOAT64_MULTI_ARRAY, JOINT
 from leapp_ros.percentiles import percentiles
 
 ACTIVATE_TIMEOUT_S = 30.0
-NODE_DIAGNOSTICS = ("achieved rate (Hz)", "tick latency p50 (ms)", "tick latency p99 (ms)", "tick latency max (ms)",
-                    "tick deadline misses", "deadline misses", "safety state", "backend")
+NODE_DIAGNOSTICS = (K.ACHIEVED_RATE_HZ, K.TICK_LATENCY_P50_MS, K.TICK_LATENCY_P99_MS, K.TICK_LATENCY_MAX_MS,
+                    K.TICK_DEADLINE_MISSES, K.SAFETY_DEADLINE_MISSES, K.SAFETY_STATE, K.BACKEND)
 WARMUP_S = 1.0  # after the first target: discovery settles, caches warm
 
 
@@ -200,7 +201,8 @@ def _tail(path: str, lines: int = 8) -> str:
 
 
 # ---------------------------------------------------------------- exact pairing through a passthrough bundle
-SEQUENCED_DOC = """Exact pairing (`python -m leapp_ros.bench.e2e`): joint-state message in -> target message out, two processes over DDS.
+SEQUENCED_DOC = """Exact pairing (`python -m leapp_ros.bench.e2e`): joint-state message in -> target message out,
+two processes over DDS.
 
     python -m leapp_ros.bench.e2e --rate 500 --seconds 60 --mode event --json out.json
 
@@ -324,11 +326,13 @@ def run_sequenced(rate: float, seconds: float, mode: str, warmup: float = 3.0) -
         "latency_ms": percentiles(got, (50, 90, 99, 99.9))
         | {"max": float(got.max()) if got.size else None, "mean": float(got.mean()) if got.size else None},
         "late_over_one_period": int((got > period * 1e3).sum()),
-        "node_deadline_misses": last_diag.get("tick deadline misses"),
-        "node_safety_deadline_misses": last_diag.get("deadline misses"),
-        "node_tick_latency_ms": {k2: last_diag.get(f"tick latency {k2} (ms)") for k2 in ("p50", "p99", "max")},
-        "node_achieved_rate_hz": last_diag.get("achieved rate (Hz)"),
-        "node_safety_state": last_diag.get("safety state"),
+        "node_deadline_misses": last_diag.get(K.TICK_DEADLINE_MISSES),
+        "node_safety_deadline_misses": last_diag.get(K.SAFETY_DEADLINE_MISSES),
+        "node_tick_latency_ms": {"p50": last_diag.get(K.TICK_LATENCY_P50_MS),
+                                 "p99": last_diag.get(K.TICK_LATENCY_P99_MS),
+                                 "max": last_diag.get(K.TICK_LATENCY_MAX_MS)},
+        "node_achieved_rate_hz": last_diag.get(K.ACHIEVED_RATE_HZ),
+        "node_safety_state": last_diag.get(K.SAFETY_STATE),
         "cpu_count": os.cpu_count(),
     }
     if not got.size:

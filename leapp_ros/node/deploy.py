@@ -10,6 +10,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
+from leapp_ros import diagnostic_keys as K
 from leapp_ros.binding import BindingPlan, BindingSettings, compile_plan, format_binding_plan
 from leapp_ros.binding.inputs import Arrival
 from leapp_ros.bundle import load_bundle
@@ -21,7 +22,7 @@ from leapp_ros.node.diagnostics import ERROR, OK, WARN, age_text, build_diagnost
 from leapp_ros.node.lifecycle import Lifecycle, State
 from leapp_ros.node.realtime import RealtimeReport, RealtimeSettings, ScheduledGc, apply_to_current_thread, lock_memory
 from leapp_ros.node.timing import STAGES, DeadlineLoop, TickProfile
-from leapp_ros.safety import PolicyAction
+from leapp_ros.safety import PolicyAction, SafetyState
 from leapp_ros.text import clip
 from leapp_ros.transport import qos_profile
 
@@ -439,27 +440,27 @@ class DeployNode:
         """Everything /diagnostics shows (allocates freely: it runs on the diagnostics thread, not the tick)."""
         summary = self.stats.summary()
         loop = self._loop
-        values = {"lifecycle state": self.lifecycle.state.value,
-                  "achieved rate (Hz)": f"{summary['rate_hz']:.2f}", "target rate (Hz)": f"{self.rate_hz:.2f}",
-                  "tick mode": str(self.params["tick_on"]),
-                  "tick latency p50 (ms)": f"{summary['p50_ms']:.3f}",
-                  "tick latency p99 (ms)": f"{summary['p99_ms']:.3f}",
-                  "tick latency max (ms)": f"{summary['max_ms']:.3f}",
-                  "node overhead p50 (us)": f"{summary['overhead_p50_us']:.1f}",
-                  "node overhead p99 (us)": f"{summary['overhead_p99_us']:.1f}",
-                  "tick deadline misses": str(loop.misses if loop is not None else 0),
-                  "ticks": str(self.stats.ticks), "transport": self.transport.name,
-                  "realtime": self.realtime_report.text(),
-                  "gc": f"{self.realtime.gc} ({self._gc.collections} collections between ticks)"}
+        values = {K.LIFECYCLE_STATE: self.lifecycle.state.value,
+                  K.ACHIEVED_RATE_HZ: f"{summary['rate_hz']:.2f}", K.TARGET_RATE_HZ: f"{self.rate_hz:.2f}",
+                  K.TICK_MODE: str(self.params["tick_on"]),
+                  K.TICK_LATENCY_P50_MS: f"{summary['p50_ms']:.3f}",
+                  K.TICK_LATENCY_P99_MS: f"{summary['p99_ms']:.3f}",
+                  K.TICK_LATENCY_MAX_MS: f"{summary['max_ms']:.3f}",
+                  K.NODE_OVERHEAD_P50_US: f"{summary['overhead_p50_us']:.1f}",
+                  K.NODE_OVERHEAD_P99_US: f"{summary['overhead_p99_us']:.1f}",
+                  K.TICK_DEADLINE_MISSES: str(loop.misses if loop is not None else 0),
+                  K.TICKS: str(self.stats.ticks), K.TRANSPORT: self.transport.name,
+                  K.REALTIME: self.realtime_report.text(),
+                  K.GC: f"{self.realtime.gc} ({self._gc.collections} collections between ticks)"}
         for stage in STAGES:
             if f"{stage}_p50_us" in summary:
-                values[f"stage {stage} p50 / p99 (us)"] = (f"{summary[stage + '_p50_us']:.1f} / "
-                                                          f"{summary[stage + '_p99_us']:.1f}")
+                values[K.stage_latency(stage)] = (f"{summary[stage + '_p50_us']:.1f} / "
+                                                  f"{summary[stage + '_p99_us']:.1f}")
         if self.engine is not None:
-            values["backend"] = "; ".join(f"{d.get('node')}: {d.get('backend', d.get('name', '?'))}"
+            values[K.BACKEND] = "; ".join(f"{d.get('node')}: {d.get('backend', d.get('name', '?'))}"
                                           f"{' on ' + str(d['device']) if d.get('device') else ''}"
                                           for d in self.engine.describe())
-            values["backend choice"] = self.engine_choice
+            values[K.BACKEND_CHOICE] = self.engine_choice
         level, message = OK, "running"
         if self.plan is not None:
             now = self.transport.now_ns()
@@ -474,13 +475,13 @@ class DeployNode:
                     f" (last: {topic.last_rejection})" if topic.last_rejection else "")
         for channel in self.channels:
             values.update(channel.supervisor.diagnostics())
-            state = channel.supervisor.state.value
-            if state in ("HOLD", "DAMP"):
+            state = channel.supervisor.state
+            if state in (SafetyState.HOLD, SafetyState.DAMP):
                 level, message = WARN, channel.supervisor.state_text()
-            elif state == "ESTOP":
+            elif state is SafetyState.ESTOP:
                 level, message = ERROR, channel.supervisor.state_text()
         if self.last_error:
-            values["last error"] = self.last_error
+            values[K.LAST_ERROR] = self.last_error
         return level, message, values
 
     def publish_diagnostics(self) -> None:

@@ -27,6 +27,7 @@ from typing import Sequence
 
 import numpy as np
 
+from leapp_ros import diagnostic_keys as K
 from leapp_ros.errors import ConfigurationError
 from leapp_ros.safety.config import SafetyConfig, per_joint
 from leapp_ros.safety.filters import CommandMode, LimitClamp, RampIn, SafetyCommand, first_non_finite
@@ -399,15 +400,16 @@ class SafetySupervisor:
 
     def diagnostics(self) -> dict[str, str]:
         """Key/values for /diagnostics (allocates: call it at the diagnostics rate, not per tick)."""
-        values = {"safety state": self.state.value, "safety cause": self.cause.value if self.cause else "",
-                  "safety detail": self.detail, "safety transitions": str(self.log.count),
-                  "e-stop asserted": str(self._estop_asserted),
-                  "targets clamped": str(self.clamp.total),
-                  "safety deadline misses": f"{self.deadlines.total_missed} total, "
+        values = {K.SAFETY_STATE: self.state.value, K.SAFETY_CAUSE: self.cause.value if self.cause else "",
+                  K.SAFETY_DETAIL: self.detail, K.SAFETY_TRANSITIONS: str(self.log.count),
+                  K.ESTOP_ASSERTED: str(self._estop_asserted),
+                  K.TARGETS_CLAMPED: str(self.clamp.total),
+                  K.SAFETY_DEADLINE_MISSES: f"{self.deadlines.total_missed} total, "
                                             f"{self.deadlines.in_window} in the last {self.deadlines.window} ticks",
-                  "safety deadline bursts": f"{self.bursts} since enable (latch at {self.config.deadline_latch_bursts})",
-                  "safety stale limit (ms)": f"{self.watchdog.max_age_s * 1e3:.0f}",
-                  "commands withheld (non-finite)": str(self.suppressed_non_finite)}
+                  K.SAFETY_DEADLINE_BURSTS: f"{self.bursts} since enable "
+                                            f"(latch at {self.config.deadline_latch_bursts})",
+                  K.SAFETY_STALE_LIMIT_MS: f"{self.watchdog.max_age_s * 1e3:.0f}",
+                  K.COMMANDS_WITHHELD: str(self.suppressed_non_finite)}
         for j in np.flatnonzero(self.clamp.counts):
             values[f"clamped {self.joint_names[j]}"] = str(int(self.clamp.counts[j]))
         w = self.watchdog
