@@ -21,6 +21,12 @@ BACKEND_CHOICE = "backend choice"
 REALTIME = "realtime"
 GC = "gc"
 LAST_ERROR = "last error"
+ENGINE_FAULTS = "engine faults"  # "<n> <exception type>, ..." of inference errors (each held as engine_fault)
+
+
+def publishers(topic: str) -> str:
+    """The key of a state topic's publisher count (more than one: a warning, or HOLD by parameter)."""
+    return f"publishers {topic}"
 
 
 def stage_latency(stage: str) -> str:
@@ -39,3 +45,5 @@ SAFETY_DEADLINE_MISSES = "safety deadline misses"  # "<n> total, <m> in the last
 SAFETY_DEADLINE_BURSTS = "safety deadline bursts"
 SAFETY_STALE_LIMIT_MS = "safety stale limit (ms)"
 COMMANDS_WITHHELD = "commands withheld (non-finite)"
+TARGETS_STEP_BOUNDED = "targets step-bounded"  # "<n> (to measured +- <max_step_rad>)"
+INFERENCE_BUDGET_MS = "inference budget (ms)"

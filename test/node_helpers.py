@@ -74,6 +74,9 @@ def node_command(transport: str, bundle: Path, *extra: str, params: dict[str, An
 def start_node(bundle: Path, env: dict[str, str], *extra: str, params: dict[str, Any] | None = None,
                duration: float = 60.0, transport: str = "dds") -> subprocess.Popen:
     """The deploy node as a second process on `transport` (loopback discovery); stop it with `stop_node`."""
+    # The fake robot has no URDF: run on the opt-out, with the step bound wide open so the published targets
+    # equal the policy's (these tests check bindings and values; the safety tests check the bounds).
+    params = {"safety.allow_no_joint_limits": True, "safety.max_step_rad": 1.0e6, **(params or {})}
     command = node_command(transport, bundle, *extra, params=params, duration=duration)
     return subprocess.Popen(command, cwd=REPO_ROOT, env={**os.environ, **ROS_LOG_ENV, **env},
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)

@@ -177,6 +177,7 @@ def _start_node(bundle: Bundle, options: BackendOptions, rate_hz: float, env: di
                "--discovery", "loopback", "--activate-timeout", str(ACTIVATE_TIMEOUT_S), "--rate", str(rate_hz),
                "--backend", options.backend, "--param", f"device:={options.device}",
                "--param", "tick_on:=joint_states", "--param", "diagnostics_period_s:=0.5",
+               "--param", "safety.allow_no_joint_limits:=true",  # a stand-in robot without a URDF
                "--log-level", "warning"]
     with open(log_path, "w") as log:
         return subprocess.Popen(command, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT)
@@ -289,7 +290,8 @@ def run_sequenced(rate: float, seconds: float, mode: str, warmup: float = 3.0) -
               "--param", f"tick_on:={'joint_states' if mode == 'event' else 'timer'}",
               "--param", "diagnostics_period_s:=1.0",
               # measure the pipeline, not the safety policy: deadline bursts must not put the node in HOLD
-              "--param", "safety.deadline_burst:=1000000000", "--param", "safety.deadline_window:=1000000000"]
+              "--param", "safety.deadline_burst:=1000000000", "--param", "safety.deadline_window:=1000000000",
+              "--param", "safety.allow_no_joint_limits:=true"]  # a stand-in robot without a URDF
     node = subprocess.Popen([sys.executable, "-m", "leapp_ros.node.run_cli", str(bundle), "--transport", "dds",
                              "--discovery", "loopback", "--rate", str(rate), "--log-level", "warning", *params],
                             env={**os.environ, **env}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
