@@ -242,7 +242,8 @@ def test_leapp_ros_run_rclpy_stops_cleanly_on_sigint(robot, dds_env, tmp_path): 
     kp = robot.collect("joint_commands/kp", F64, latched=True)
     targets = robot.collect("joint_commands", F64)
     command = [sys.executable, "-m", "leapp_ros.node.run_cli", str(path), "--transport", "rclpy",
-               "--param", "safety.ramp_in_duration_s:=0.0", "--param", "base_frame:=base"]
+               "--param", "safety.ramp_in_duration_s:=0.0", "--param", "base_frame:=base",
+               "--param", "safety.allow_no_joint_limits:=true"]
     node = subprocess.Popen(command, cwd=REPO_ROOT, env={**os.environ, **ROS_LOG_ENV, **dds_env},
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
@@ -285,7 +286,7 @@ def test_params_file_with_wildcard_key_applies_under_a_namespace(client, dds_env
         "rate_hz: 0.0", "rate_hz: 100").replace("base_frame: base_link", "base_frame: trunk")
         + "    start_type_description_service: false\n")
     command = [sys.executable, "-m", "leapp_ros.node.main", "--ros-args", "-r", "__ns:=/robot1",
-               "--params-file", str(params), "-p", f"bundle:={path}"]
+               "--params-file", str(params), "-p", f"bundle:={path}", "-p", "safety.allow_no_joint_limits:=true"]
     node = subprocess.Popen(command, cwd=REPO_ROOT, env={**os.environ, **ROS_LOG_ENV, **dds_env},
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:

@@ -33,7 +33,8 @@ from leapp_ros.bench.environment import hardware, software
 from leapp_ros.bench.process import ProcessMeter
 
 NO_BURST_HOLD = {"safety.ramp_in_duration_s": 0.0, "safety.deadline_burst": 1_000_000,
-                 "safety.deadline_window": 1_000_000, "diagnostics_period_s": 0.5}
+                 "safety.deadline_window": 1_000_000, "safety.allow_no_joint_limits": "true",
+                 "diagnostics_period_s": 0.5}
 
 
 def node_command(transport: str, bundle: Path, rate_hz: float) -> list[str]:
@@ -60,8 +61,10 @@ def run_one(transport: str, bundle: Path, rate_hz: float, seconds: float, warmup
             targets.append((time.monotonic_ns(), np.asarray(msg.data)))
 
     def on_diagnostics(msg: Any) -> None:
+        values = {kv.key: kv.value for s in msg.status for kv in s.values}
+        values["received_s"] = time.monotonic()
         with lock:
-            diagnostics.append({kv.key: kv.value for s in msg.status for kv in s.values})
+            diagnostics.append(values)
 
     robot.create_subscription("joint_commands", "std_msgs/msg/Float64MultiArray", DEFAULT, on_target)
     robot.create_subscription("/diagnostics", "diagnostic_msgs/msg/DiagnosticArray", DEFAULT, on_diagnostics)
@@ -92,22 +95,30 @@ def run_one(transport: str, bundle: Path, rate_hz: float, seconds: float, warmup
         while not targets and process.poll() is None and time.monotonic() - started < 60:
             time.sleep(0.01)
         if not targets:
-            raise RuntimeError(f"{transport} node published nothing within 60 s")
+            if process.poll() is None:
+                process.send_signal(signal.SIGINT)
+            output = process.communicate(timeout=20)[0]
+            raise RuntimeError(f"{transport} node published nothing within 60 s:\n{output[-3000:]}")
         result["startup_to_first_target_s"] = round(time.monotonic() - started, 3)
         time.sleep(warmup_s)
         with lock:
-            diag0, count0 = dict(diagnostics[-1]) if diagnostics else {}, len(targets)
+            diag0, count0 = dict(diagnostics[-1]), len(targets)
         meter = ProcessMeter(process.pid, role=f"{transport} node").start()
         time.sleep(seconds)
         usage = meter.stop()
-        time.sleep(0.6)  # one more diagnostics period covers the window's end
         with lock:
-            diag1, count1 = dict(diagnostics[-1]), len(targets)
+            count1 = len(targets)
+        time.sleep(0.6)  # the next diagnostics message closes the counting interval
+        with lock:
+            diag1 = dict(diagnostics[-1])
+        interval = diag1["received_s"] - diag0["received_s"]
+        ticks = int(diag1["ticks"]) - int(diag0["ticks"])
         result.update({
             "node_cpu_share": usage["cpu_share"], "node_threads": usage["threads"],
             "targets_per_s": round((count1 - count0) / seconds, 2),
-            "ticks_in_window": int(diag1["ticks"]) - int(diag0.get("ticks", 0)),
-            "deadline_misses_in_window": int(diag1["tick deadline misses"]) - int(diag0.get("tick deadline misses", 0)),
+            "diagnostics_interval_s": round(interval, 3), "ticks_in_interval": ticks,
+            "ticks_per_s": round(ticks / interval, 2),
+            "deadline_misses_in_interval": int(diag1["tick deadline misses"]) - int(diag0["tick deadline misses"]),
             "tick_p50_ms": float(diag1["tick latency p50 (ms)"]), "tick_p99_ms": float(diag1["tick latency p99 (ms)"]),
             "tick_max_ms": float(diag1["tick latency max (ms)"]), "safety_state": diag1.get("safety state")})
     finally:
@@ -152,8 +163,8 @@ def main(argv: list[str] | None = None) -> int:
             run = run_one(transport, bundle, rate, args.seconds)
             runs.append(run)
             print(f"{transport:6s} {rate:6.0f} Hz: start {run.get('startup_to_first_target_s')} s, "
-                  f"CPU {run.get('node_cpu_share')}, misses {run.get('deadline_misses_in_window')}/"
-                  f"{run.get('ticks_in_window')} ticks, p99 {run.get('tick_p99_ms')} ms, "
+                  f"CPU {run.get('node_cpu_share')}, misses {run.get('deadline_misses_in_interval')}/"
+                  f"{run.get('ticks_in_interval')} ticks, p99 {run.get('tick_p99_ms')} ms, "
                   f"{run.get('targets_per_s')} targets/s, Ctrl-C {run['sigint_to_exit_s']} s rc {run['exit_code']}",
                   flush=True)
     document = {"benchmark": "transport_compare", "created_unix": int(time.time()), "note": args.note,
