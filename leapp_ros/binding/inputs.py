@@ -22,7 +22,7 @@ class Arrival(str, Enum):
     """What the ledger made of one message."""
 
     ACCEPTED = "accepted"
-    DROPPED = "dropped"  # duplicate or out-of-order header stamp: refreshes nothing
+    DROPPED = "dropped"  # duplicate, out-of-order or future header stamp: refreshes nothing
     REJECTED = "rejected"  # refused whole by the decoder (NaN/Inf, missing joint, wrong length)
 
 
@@ -86,6 +86,7 @@ class TopicInput:
     accepted: int = 0
     rejected: int = 0
     dropped: int = 0  # duplicate / out-of-order header stamps
+    future: int = 0  # header stamps ahead of arrival by more than the tolerance (dropped, also counted here)
     last_rejection: str | None = None
     last_stamp_s: float = -math.inf  # header stamp of the last accepted message
 
@@ -113,6 +114,7 @@ class InputPlan:
         self.topics = topics
         self.lock = threading.Lock()
         self.rejected_total = 0
+        self.future_tolerance_s = math.inf  # a stamp further ahead of the node's clock at arrival is dropped
         self.last_rejection: tuple[int, str] | None = None  # (binding index, reason) of the newest rejection
         self._last_now_ns = NEVER
         # The engine's feed: one array per external input, written only by `snapshot`.
@@ -134,6 +136,10 @@ class InputPlan:
         """A message arrived on `topic` at `now_ns` (node clock): judge its stamp, decode and commit it."""
         stamp_s = stamp_seconds(msg)
         if stamp_s is not None:
+            if now_ns > 0 and stamp_s > now_ns * 1e-9 + self.future_tolerance_s:  # 0: no clock yet (sim time)
+                topic.future += 1  # a spoofer or a wrong clock; never the last stamp (it would drop the real ones)
+                topic.dropped += 1
+                return Arrival.DROPPED
             verdict = topic.judge_stamp(stamp_s)
             if verdict is StampVerdict.DUPLICATE or verdict is StampVerdict.OUT_OF_ORDER:
                 topic.dropped += 1
@@ -233,7 +239,7 @@ class InputPlan:
             self.rejected_total = 0
             self.last_rejection = None
             for topic in self.topics:
-                topic.accepted = topic.rejected = topic.dropped = 0
+                topic.accepted = topic.rejected = topic.dropped = topic.future = 0
                 topic.last_rejection = None
                 topic.last_stamp_s = -math.inf
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from leapp_ros.bundle import bounds, dialects, files
+from leapp_ros.bundle import bounds, dialects, files, isaac_ros_deploy
 from leapp_ros.bundle.graph import build_graph
 from leapp_ros.bundle.guard import guarded_load
 from leapp_ros.bundle.integrity import verified_model_bytes
@@ -56,8 +56,13 @@ def _load_bundle(path: str | Path, *, verify_hashes: bool = True) -> Bundle:
         return BundleError(message, file=file, node=node, port=port)
 
     data = _read_yaml(yaml_path, fail)
-    schema, leapp_version, config_version = dialects.detect(data["system information"], fail)
     tolerances: list[str] = []
+    if isaac_ros_deploy.recognises(data):
+        data, notes = isaac_ros_deploy.to_leapp(data, yaml_path.parent, fail)
+        tolerances.extend(notes)
+        schema, leapp_version, config_version = SchemaVersion.ISAAC_ROS_DEPLOY, "", None
+    else:
+        schema, leapp_version, config_version = dialects.detect(data["system information"], fail)
     allowed = LEGACY_TOP_LEVEL_KEYS if schema is SchemaVersion.LEAPP_0_3 else TOP_LEVEL_KEYS
     vendor = {key: data[key] for key in data if key not in allowed}  # kept and reported, never a refusal
     tolerances.extend(f"top-level block '{key}' is not LEAPP's: kept as a vendor block" for key in vendor)
@@ -88,7 +93,8 @@ def _read_yaml(path: Path, fail) -> dict[str, Any]:
     data = read_yaml_file(path, fail)
     if not isinstance(data, dict):
         raise fail("a bundle YAML must be a mapping with 'models', 'pipeline' and 'system information'")
-    missing = [k for k in ("models", "pipeline", "system information") if k not in data]
+    required = ("models", "pipeline") + (() if isaac_ros_deploy.recognises(data) else ("system information",))
+    missing = [k for k in required if k not in data]
     if missing:
         raise fail(f"missing required top-level keys {missing}")
     return data

@@ -10,6 +10,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
+from leapp_ros import diagnostic_keys as K
 from leapp_ros.binding import BindingPlan, BindingSettings, compile_plan, format_binding_plan
 from leapp_ros.binding.inputs import Arrival
 from leapp_ros.bundle import load_bundle
@@ -18,15 +19,17 @@ from leapp_ros.message_types import BOOL, DIAGNOSTIC_ARRAY, EMPTY, FLOAT64_MULTI
 from leapp_ros.node import parameters as P
 from leapp_ros.node.channel import CommandChannel
 from leapp_ros.node.diagnostics import ERROR, OK, WARN, age_text, build_diagnostics
+from leapp_ros.node.guard import SafetyGuard
 from leapp_ros.node.lifecycle import Lifecycle, State
 from leapp_ros.node.realtime import RealtimeReport, RealtimeSettings, ScheduledGc, apply_to_current_thread, lock_memory
 from leapp_ros.node.timing import STAGES, DeadlineLoop, TickProfile
-from leapp_ros.safety import PolicyAction
+from leapp_ros.safety import Cause, PolicyAction, SafetyState
 from leapp_ros.text import clip
 from leapp_ros.transport import qos_profile
 
 LOG = logging.getLogger("leapp_ros.node")
 _SKIP, _RESET_AND_RUN = PolicyAction.SKIP, PolicyAction.RESET_AND_RUN
+SHUTDOWN_TICK_WAIT_S = 30.0  # shutdown waits this long for a tick blocked in inference before releasing the engine
 
 
 
@@ -54,6 +57,8 @@ class DeployNode:
         self._subscriptions: list[Any] = []
         self._event_topic: Any = None
         self._rejections_logged = 0
+        self._guard: SafetyGuard | None = None
+        self._engine_faults: dict[str, int] = {}  # exception type -> count (each type logged once)
         self._diag_stop = threading.Event()
         self._diag_thread: threading.Thread | None = None
         self.last_error: str | None = None
@@ -118,6 +123,7 @@ class DeployNode:
                          for target in plan.outputs.targets]
         if not self.channels:
             raise ConfigurationError(f"bundle '{bundle.name}' has no joint target output to publish")
+        plan.inputs.future_tolerance_s = min(c.supervisor.config.future_stamp_tolerance_s for c in self.channels)
         for topic in plan.inputs.topics:
             self._subscriptions.append(self.transport.create_subscription(
                 topic.topic, topic.type_name, qos_profile(topic.qos), lambda msg, t=topic: self._on_input(t, msg)))
@@ -220,6 +226,9 @@ class DeployNode:
             self._loop = DeadlineLoop(1.0 / self.rate_hz, self.tick, between_ticks=self._gc.step,
                                       on_start=self._tick_thread_settings)
             self._loop.start()
+        state_topics = [t.topic for t in self.plan.inputs.topics if any(not b.role.is_command for b in t.bindings)]
+        self._guard = SafetyGuard(self.channels, self.transport, state_topics, 1.0 / self.rate_hz)
+        self._guard.start()
         self._start_diagnostics()
         self._publish_state()
         LOG.info("activated: ticking %s", f"at {self.rate_hz:.1f} Hz" if self._event_topic is None else
@@ -241,12 +250,18 @@ class DeployNode:
         self._publish_state()
 
     def shutdown(self) -> None:
-        """From any state: publish the safe command once, release everything, finalize."""
+        """From any state: publish the safe command once (first: a tick may be blocked in inference), wait for
+        that tick to finish (the engine is never closed under a running inference), release, finalize."""
         if self.lifecycle.state is State.FINALIZED:
             return
-        self._stop_loop()
         for channel in self.channels:
             channel.publish_shutdown_command(self.transport.now_ns())
+        self._stop_loop()
+        if self._tick_lock.acquire(timeout=SHUTDOWN_TICK_WAIT_S):
+            self._tick_lock.release()
+        else:
+            LOG.error("shutdown: a tick is still blocked after %.0f s; the engine is left open", SHUTDOWN_TICK_WAIT_S)
+            self.engine = None
         self._release()
         self.lifecycle.finalize()
         self._publish_state()
@@ -258,6 +273,9 @@ class DeployNode:
         if self._loop is not None:
             self._loop.stop()
             self._loop = None
+        if self._guard is not None:
+            self._guard.stop()
+            self._guard = None
         self._gc.release()
         self._diag_stop.set()
         if self._diag_thread is not None:
@@ -322,21 +340,22 @@ class DeployNode:
                 reset = reset or action is _RESET_AND_RUN
             safety_done = clock()
             outputs = None
+            fault = None
             if run:
                 try:
                     if reset:
                         engine.reset()
                     outputs = engine.run(plan.inputs.engine_inputs)
                     plan.outputs.gather(outputs)
-                except LeappRosError as exc:
+                except Exception as exc:  # noqa: BLE001 - any backend's error is an engine fault: HOLD
                     outputs = None
-                    self._note_error(exc)
+                    fault = self._engine_fault(exc)
             elif reset:
                 engine.reset()
             engine_done = clock()
             ran = outputs is not None
             for channel in self.channels:
-                channel.end(ran, now)
+                channel.end(ran, now, fault)
             self.stats.record(start, inputs_done, safety_done, engine_done, clock())
         except Exception as exc:  # noqa: BLE001 - the tick thread must survive; safety holds on the next tick
             self._note_error(exc)
@@ -362,8 +381,9 @@ class DeployNode:
             channel.supervisor.enable(detail)
 
     def disable(self, detail: str = "disable requested") -> None:
+        """INACTIVE at once, from the calling thread (a tick blocked in inference cannot publish after it)."""
         for channel in self.channels:
-            channel.supervisor.disable(detail)
+            channel.disable_now(detail, self.transport.now_ns())
 
     def _on_enable(self, msg: Any) -> None:
         if bool(msg.data):
@@ -383,9 +403,10 @@ class DeployNode:
         return response
 
     def _set_estop(self, asserted: bool, source: str) -> None:
+        """Applied and published from the receiving thread, never waiting for the tick (or its inference)."""
         for channel in self.channels:
             if asserted:
-                channel.supervisor.estop(source)
+                channel.estop_now(source, self.transport.now_ns())
             else:
                 channel.supervisor.release_estop(source)
 
@@ -410,6 +431,18 @@ class DeployNode:
     # ------------------------------------------------------------------ reporting
     def _note_error(self, exc: BaseException) -> None:
         self.last_error = str(exc)
+
+    def _engine_fault(self, exc: BaseException) -> tuple[Cause, str]:
+        """The HOLD cause of an inference error; each exception type is logged once, then only counted."""
+        kind = type(exc).__name__
+        detail = f"{kind}: {str(exc).strip()[:300]}"
+        self.last_error = detail
+        count = self._engine_faults[kind] = self._engine_faults.get(kind, 0) + 1
+        if count == 1:
+            LOG.error("inference failed (%s); the safety layer holds (engine_fault); further %s errors are counted "
+                      "in diagnostics", detail, kind)
+            LOG.debug("inference failure", exc_info=exc)
+        return Cause.ENGINE_FAULT, detail
 
     def _publish_safety_state(self) -> None:
         """`~/safety_state` (latched): `STATE cause: detail`, one line per command channel when there are several."""
@@ -439,27 +472,27 @@ class DeployNode:
         """Everything /diagnostics shows (allocates freely: it runs on the diagnostics thread, not the tick)."""
         summary = self.stats.summary()
         loop = self._loop
-        values = {"lifecycle state": self.lifecycle.state.value,
-                  "achieved rate (Hz)": f"{summary['rate_hz']:.2f}", "target rate (Hz)": f"{self.rate_hz:.2f}",
-                  "tick mode": str(self.params["tick_on"]),
-                  "tick latency p50 (ms)": f"{summary['p50_ms']:.3f}",
-                  "tick latency p99 (ms)": f"{summary['p99_ms']:.3f}",
-                  "tick latency max (ms)": f"{summary['max_ms']:.3f}",
-                  "node overhead p50 (us)": f"{summary['overhead_p50_us']:.1f}",
-                  "node overhead p99 (us)": f"{summary['overhead_p99_us']:.1f}",
-                  "tick deadline misses": str(loop.misses if loop is not None else 0),
-                  "ticks": str(self.stats.ticks), "transport": self.transport.name,
-                  "realtime": self.realtime_report.text(),
-                  "gc": f"{self.realtime.gc} ({self._gc.collections} collections between ticks)"}
+        values = {K.LIFECYCLE_STATE: self.lifecycle.state.value,
+                  K.ACHIEVED_RATE_HZ: f"{summary['rate_hz']:.2f}", K.TARGET_RATE_HZ: f"{self.rate_hz:.2f}",
+                  K.TICK_MODE: str(self.params["tick_on"]),
+                  K.TICK_LATENCY_P50_MS: f"{summary['p50_ms']:.3f}",
+                  K.TICK_LATENCY_P99_MS: f"{summary['p99_ms']:.3f}",
+                  K.TICK_LATENCY_MAX_MS: f"{summary['max_ms']:.3f}",
+                  K.NODE_OVERHEAD_P50_US: f"{summary['overhead_p50_us']:.1f}",
+                  K.NODE_OVERHEAD_P99_US: f"{summary['overhead_p99_us']:.1f}",
+                  K.TICK_DEADLINE_MISSES: str(loop.misses if loop is not None else 0),
+                  K.TICKS: str(self.stats.ticks), K.TRANSPORT: self.transport.name,
+                  K.REALTIME: self.realtime_report.text(),
+                  K.GC: f"{self.realtime.gc} ({self._gc.collections} collections between ticks)"}
         for stage in STAGES:
             if f"{stage}_p50_us" in summary:
-                values[f"stage {stage} p50 / p99 (us)"] = (f"{summary[stage + '_p50_us']:.1f} / "
-                                                          f"{summary[stage + '_p99_us']:.1f}")
+                values[K.stage_latency(stage)] = (f"{summary[stage + '_p50_us']:.1f} / "
+                                                  f"{summary[stage + '_p99_us']:.1f}")
         if self.engine is not None:
-            values["backend"] = "; ".join(f"{d.get('node')}: {d.get('backend', d.get('name', '?'))}"
+            values[K.BACKEND] = "; ".join(f"{d.get('node')}: {d.get('backend', d.get('name', '?'))}"
                                           f"{' on ' + str(d['device']) if d.get('device') else ''}"
                                           for d in self.engine.describe())
-            values["backend choice"] = self.engine_choice
+            values[K.BACKEND_CHOICE] = self.engine_choice
         level, message = OK, "running"
         if self.plan is not None:
             now = self.transport.now_ns()
@@ -470,17 +503,27 @@ class DeployNode:
                 values[f"input {binding.port.name} ({binding.topic}) age"] = age_text(max(age, 0.0)) + late
             for topic in self.plan.inputs.topics:
                 values[f"topic {topic.topic}"] = (f"{topic.accepted} accepted, {topic.rejected} rejected, "
-                                                  f"{topic.dropped} dropped (stamp order)") + (
+                                                  f"{topic.dropped} dropped (stamp order), "
+                                                  f"{topic.future} stamped in the future") + (
                     f" (last: {topic.last_rejection})" if topic.last_rejection else "")
         for channel in self.channels:
             values.update(channel.supervisor.diagnostics())
-            state = channel.supervisor.state.value
-            if state in ("HOLD", "DAMP"):
+            state = channel.supervisor.state
+            if state in (SafetyState.HOLD, SafetyState.DAMP):
                 level, message = WARN, channel.supervisor.state_text()
-            elif state == "ESTOP":
+            elif state is SafetyState.ESTOP:
                 level, message = ERROR, channel.supervisor.state_text()
         if self.last_error:
-            values["last error"] = self.last_error
+            values[K.LAST_ERROR] = self.last_error
+        if self._engine_faults:
+            values[K.ENGINE_FAULTS] = ", ".join(f"{n} {kind}" for kind, n in self._engine_faults.items())
+        guard = self._guard
+        if guard is not None:
+            for topic, count in guard.publishers.items():
+                values[K.publishers(topic)] = str(count)
+            if guard.multiple_publishers and level == OK:
+                level, message = WARN, "; ".join(f"state topic {t} has {n} publishers"
+                                                 for t, n in guard.multiple_publishers.items())
         return level, message, values
 
     def publish_diagnostics(self) -> None:
