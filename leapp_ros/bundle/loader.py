@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from leapp_ros.bundle import bounds, dialects, files, isaac_ros_deploy
+from leapp_ros.bundle import bounds, dialects, files, isaac_ros_deploy, warp
 from leapp_ros.bundle.graph import build_graph
 from leapp_ros.bundle.guard import guarded_load
 from leapp_ros.bundle.integrity import verified_model_bytes
@@ -139,12 +139,13 @@ def _parse_node(name: Any, raw: Any, directory: Path, verify_hashes: bool, fail,
         raise node_fail("the node was not exported (model_path/backend is null); such a bundle cannot run")
     if not isinstance(backend, str) or backend not in BACKENDS:
         raise node_fail(f"unsupported backend {quote(backend)} (supported: {', '.join(BACKENDS)})")
-    if bounds.count(params.get("warp_segments"), "parameters.warp_segments", node_fail) > 0:
-        raise node_fail("the model uses Warp custom ops (warp_segments > 0), which need LEAPP's native Warp "
-                        "runtime; leapp_ros does not run them")
+    warp_segments = bounds.count(params.get("warp_segments"), "parameters.warp_segments", node_fail)
     model_path = files.resolve_inside(directory, params["model_path"], "model file", node_fail)
     model_bytes, sha256 = verified_model_bytes(model_path, BACKENDS[backend], params, directory, verify_hashes,
                                                node_fail)
+    warp_refusal = warp.refusal(BACKENDS[backend], model_bytes, warp_segments)  # names the kernels (bundle/warp.py)
+    if warp_refusal is not None:
+        raise node_fail(warp_refusal)
     return ModelNode(name=name, backend=BACKENDS[backend], model_path=model_path, sha256=sha256,
                      inputs=ports["inputs"], outputs=ports["outputs"], parameters=MappingProxyType(dict(params)),
                      model_bytes=model_bytes)
