@@ -47,3 +47,11 @@ def leapp_bundles(tmp_path_factory) -> dict[str, Path]:
     bundles = {kind: build_bundle(kind, out) for kind in ("mlp", "gru", "lstm", "history", "two_node")}
     bundles["mlp_jit"] = build_bundle("mlp", out, export_with="jit-script")
     return bundles
+
+
+SUMMARY = pytest.StashKey[list]()  # lines a test module adds to the end-of-run summary (e.g. the fuzz case count)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
+    for line in config.stash.get(SUMMARY, []):
+        terminalreporter.write_line(line)

@@ -20,7 +20,7 @@ from leapp_ros.node.diagnostics import ERROR, OK, WARN, age_text, build_diagnost
 from leapp_ros.node.lifecycle import Lifecycle, State
 from leapp_ros.node.timing import DeadlineLoop, LatencyStats
 from leapp_ros.safety.watchdog import StampVerdict
-from leapp_ros.text import clip
+from leapp_ros.text import exception_summary
 from leapp_ros.transport import qos_profile
 
 LOG = logging.getLogger("leapp_ros.node")
@@ -183,7 +183,7 @@ class DeployNode:
                 raise
             except Exception as exc:  # noqa: BLE001 - a model that loads but cannot run: one line at configure
                 raise EngineError(f"bundle '{self.plan.bundle.name}': the model fails on its warm-up run: "
-                                  f"{type(exc).__name__}: {clip(str(exc), 300)}") from None
+                                  f"{exception_summary(exc)}") from None
         self.engine.reset()
         self.plan.outputs.gather(results[0])  # constant gains are known (and publishable) from here on
         return {g.port.key: bool(np.array_equal(results[0][g.port.key], results[1][g.port.key]))
