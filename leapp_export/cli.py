@@ -95,8 +95,9 @@ def _add_isaaclab(sub: argparse._SubParsersAction) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="leapp-export", description="Export Isaac Lab policies to LEAPP bundles.")
-    parser.add_argument("--debug", action="store_true", help="show tracebacks")
-    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument("--debug", action="store_true",
+                        help="show tracebacks and everything torch, leapp and the RL libraries print")
+    parser.add_argument("--quiet", action="store_true", help="no progress line")
     sub = parser.add_subparsers(dest="command", required=True)
     _add_rsl_rl(sub)
     _add_libraries(sub)
@@ -110,7 +111,7 @@ _COMMON = ("task", "checkpoint", "env_yaml", "agent_yaml", "joint_names", "urdf"
 
 
 def _run_export(args: argparse.Namespace) -> int:
-    from leapp_export.progress import Progress
+    from leapp_export.progress import Progress, quiet_libraries
     from leapp_export import rsl_rl, sources
 
     common = {k: getattr(args, k) for k in _COMMON}
@@ -128,13 +129,14 @@ def _run_export(args: argparse.Namespace) -> int:
         groups = [g.strip() for g in args.obs_groups.split(",") if g.strip()] if args.obs_groups else None
         export, options = sources.export_torchrl, sources.TorchRlExportOptions(
             **common, actor_factory=args.actor_factory, action_key=args.action_key, obs_groups=groups)
-    progress = Progress(total=max(args.validation_steps, 2) + 4, enabled=not args.quiet)
-    completed = False
-    try:
-        bundle = export(options, progress.callback())
-        completed = True
-    finally:
-        progress.close(completed)
+    with quiet_libraries(enabled=not args.debug) as terminal:  # --debug shows the libraries' own output
+        progress = Progress(total=max(args.validation_steps, 2) + 4, enabled=not args.quiet, stream=terminal)
+        completed = False
+        try:
+            bundle = export(options, progress.callback())
+            completed = True
+        finally:
+            progress.close(completed)
     print(bundle)
     return 0
 

@@ -9,6 +9,10 @@ class ExportError(LeappRosError):
     """Invalid export input (file, term, joint, flag); reported as one line without a traceback."""
 
 
+class CheckpointMismatch(ExportError):
+    """A checkpoint whose tensors do not fit the actor rebuilt from the run's configs and the joint list."""
+
+
 def require_module(name: str, purpose: str, pip_name: str | None = None):
     """Import an optional heavy dependency or raise an ExportError saying how to install it."""
     import importlib

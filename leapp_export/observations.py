@@ -1,22 +1,34 @@
-"""Standard ``isaaclab.envs.mdp`` observation terms re-expressed on LEAPP-annotated inputs (spec §4.2)."""
+"""Standard ``isaaclab.envs.mdp`` observation terms re-expressed on LEAPP-annotated inputs."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable
+from typing import Callable, Protocol
 
 import torch
 
 from leapp_export.env_config import ObsTerm
 from leapp_export.errors import ExportError
 from leapp_export.names import match_names
+from leapp_export.robot import Robot
 
-if TYPE_CHECKING:
-    from leapp_export.trace_env import TracedEnv
+
+class ObservationSource(Protocol):
+    """What an observation term reads: the articulation and the annotated inputs (TracedEnv provides them)."""
+
+    robot: Robot
+
+    def read_robot(self, entity: str, prop: str) -> torch.Tensor: ...
+
+    def read_command(self, name: str) -> torch.Tensor: ...
+
+    def read_last_action(self, action_name: str | None) -> torch.Tensor: ...
+
+    def read_ray_caster(self, entity: str, prop: str) -> torch.Tensor: ...
 
 ISAACLAB_OBS_DOC = "isaaclab.envs.mdp.observations"
 
 
-def _asset(env: "TracedEnv", term: ObsTerm) -> tuple[str, object]:
+def _asset(env: ObservationSource, term: ObsTerm) -> tuple[str, object]:
     """(entity, joint ids) of the term's ``asset_cfg`` (default SceneEntityCfg('robot'))."""
     cfg = term.params.get("asset_cfg") or {}
     entity = cfg.get("name", "robot")
@@ -33,19 +45,19 @@ def _asset(env: "TracedEnv", term: ObsTerm) -> tuple[str, object]:
     return entity, ids
 
 
-def base_lin_vel(env: "TracedEnv", term: ObsTerm) -> torch.Tensor:
+def base_lin_vel(env: ObservationSource, term: ObsTerm) -> torch.Tensor:
     return env.read_robot(_asset(env, term)[0], "root_lin_vel_b")
 
 
-def base_ang_vel(env: "TracedEnv", term: ObsTerm) -> torch.Tensor:
+def base_ang_vel(env: ObservationSource, term: ObsTerm) -> torch.Tensor:
     return env.read_robot(_asset(env, term)[0], "root_ang_vel_b")
 
 
-def base_pos_z(env: "TracedEnv", term: ObsTerm) -> torch.Tensor:
+def base_pos_z(env: ObservationSource, term: ObsTerm) -> torch.Tensor:
     return env.read_robot(_asset(env, term)[0], "root_pos_w")[:, 2].unsqueeze(-1)
 
 
-def projected_gravity(env: "TracedEnv", term: ObsTerm) -> torch.Tensor:
+def projected_gravity(env: ObservationSource, term: ObsTerm) -> torch.Tensor:
     """Lowered as Isaac Lab's exporter does: rotate world gravity (0, 0, -1) into the base frame from root_quat_w."""
     quat = env.read_robot(_asset(env, term)[0], "root_quat_w")
     gravity_w = torch.zeros((*quat.shape[:-1], 3), dtype=quat.dtype)
@@ -56,7 +68,7 @@ def projected_gravity(env: "TracedEnv", term: ObsTerm) -> torch.Tensor:
 
 
 def _joint_term(prop: str, default_attr: str | None) -> Callable:
-    def term_fn(env: "TracedEnv", term: ObsTerm) -> torch.Tensor:
+    def term_fn(env: ObservationSource, term: ObsTerm) -> torch.Tensor:
         entity, ids = _asset(env, term)
         value = env.read_robot(entity, prop)[:, ids]
         if default_attr is None:
@@ -66,15 +78,15 @@ def _joint_term(prop: str, default_attr: str | None) -> Callable:
     return term_fn
 
 
-def generated_commands(env: "TracedEnv", term: ObsTerm) -> torch.Tensor:
+def generated_commands(env: ObservationSource, term: ObsTerm) -> torch.Tensor:
     return env.read_command(term.params.get("command_name", "commands"))
 
 
-def last_action(env: "TracedEnv", term: ObsTerm) -> torch.Tensor:
+def last_action(env: ObservationSource, term: ObsTerm) -> torch.Tensor:
     return env.read_last_action(term.params.get("action_name"))
 
 
-def height_scan(env: "TracedEnv", term: ObsTerm) -> torch.Tensor:
+def height_scan(env: ObservationSource, term: ObsTerm) -> torch.Tensor:
     sensor = (term.params.get("sensor_cfg") or {}).get("name")
     if not sensor:
         raise ExportError(f"observation '{term.group}.{term.name}' (height_scan) has no params.sensor_cfg.name")

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
 
-from leapp_export.errors import ExportError
+from leapp_export.errors import CheckpointMismatch, ExportError
 from leapp_export.policy import PolicyPlan
 from leapp_export.run_dir import RunFiles
 
@@ -95,7 +95,14 @@ def _export_offline(options: ExportOptions, tool: str, run: RunFiles, make_plan:
                     StateSource(robot, options.seed), plan.env_clip_actions)
     obs = env.reset()  # eager pass (leapp not started): observation sizes for the actor
     progress("observation groups " + ", ".join(f"{g}[{t.shape[-1]}]" for g, t in obs.items()))
-    actor = plan.build({g: int(t.shape[-1]) for g, t in obs.items()}, env.num_actions)
+    try:
+        actor = plan.build({g: int(t.shape[-1]) for g, t in obs.items()}, env.num_actions)
+    except CheckpointMismatch as exc:
+        if options.joint_names is None or options.joint_names == "urdf":
+            raise
+        raise CheckpointMismatch(f"--joint_names lists {len(robot.joint_names)} joints, and the checkpoint does not "
+                                 f"fit the actions and observations sized by them: is a joint missing from the list "
+                                 f"(or one too many)? ({exc})") from exc
 
     save_path = Path(options.export_save_path) if options.export_save_path else default_save_path
     torch.manual_seed(options.seed)

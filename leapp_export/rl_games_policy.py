@@ -10,7 +10,7 @@ from pathlib import Path
 
 import torch
 
-from leapp_export.errors import ExportError, require_module
+from leapp_export.errors import CheckpointMismatch, ExportError, require_module
 from leapp_export.policy import PolicyPlan, lstm_state_names
 
 
@@ -98,7 +98,7 @@ def _restored_player(player_class, params: dict, checkpoint: Path, agent_path: s
     try:
         player.restore(str(checkpoint))
     except (RuntimeError, KeyError) as exc:
-        raise ExportError(f"checkpoint '{checkpoint}' does not fit the rl_games network built from {agent_path} "
+        raise CheckpointMismatch(f"checkpoint '{checkpoint}' does not fit the rl_games network built from {agent_path} "
                           f"(observation dim {obs_dim}, {num_actions} actions): "
                           f"{' '.join(str(exc).strip().splitlines()[:3])}") from exc
     except Exception as exc:  # noqa: BLE001 - unpickling errors

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
@@ -90,9 +91,31 @@ def resolve_joint_order(env: EnvConfig, entity: str, joint_names: str | Sequence
                           f"why: {JOINT_ORDER_WHY}")
     if urdf and joint_names != "urdf":
         movable = urdf_joint_names(urdf)
-        if sorted(movable) != sorted(names):
-            raise ExportError(f"joint names {names} are not the movable joints of URDF '{urdf}' ({movable})")
+        unknown = [n for n in names if n not in movable]
+        if unknown:
+            raise ExportError(f"joint '{unknown[0]}' from --joint_names is not a movable joint of URDF '{urdf}'"
+                              + (f" (nor are {unknown[1:]})" if unknown[1:] else "") + f"; its movable joints: {movable}")
+        absent = [n for n in movable if n not in names]
+        if absent:
+            raise ExportError(f"--joint_names lists {len(names)} of the {len(movable)} movable joints of URDF "
+                              f"'{urdf}': {absent} missing")
+    if recorded is None:
+        check_actuated(env, entity, names)
     return names
+
+
+def check_actuated(env: EnvConfig, entity: str, names: list[str]) -> None:
+    """Every joint named on the command line must be driven by one of the articulation's actuator groups (their
+    joint_names_expr regexes): a name none of them matches is misspelt or belongs to another robot."""
+    groups = env.scene_entity(entity).get("actuators") or {}
+    exprs = [str(e) for cfg in groups.values() if isinstance(cfg, dict) for e in cfg.get("joint_names_expr") or []]
+    if not exprs:
+        return
+    stray = [n for n in names if not any(re.fullmatch(e, n) for e in exprs)]
+    if stray:
+        raise ExportError(f"joint '{stray[0]}' from --joint_names matches no actuator of scene.{entity}.actuators "
+                          f"in {env.path} (joint_names_expr {exprs})" + (f"; nor do {stray[1:]}" if stray[1:] else "")
+                          + ": misspelt, or a joint of another robot?")
 
 
 def _per_joint(value, names: list[str], where: str, default: float | None) -> list[float | None]:

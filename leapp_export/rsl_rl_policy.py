@@ -8,7 +8,7 @@ from pathlib import Path
 
 import torch
 
-from leapp_export.errors import ExportError, require_module
+from leapp_export.errors import CheckpointMismatch, ExportError, require_module
 
 
 @dataclass
@@ -115,7 +115,7 @@ def build_actor(checkpoint: Path, agent_cfg: dict, group_dims: dict[str, int], n
         model.load_state_dict(state, strict=True)
     except RuntimeError as exc:
         first = str(exc).strip().splitlines()
-        raise ExportError(f"checkpoint '{checkpoint}' does not fit the actor built from {agent_path} and env.yaml "
+        raise CheckpointMismatch(f"checkpoint '{checkpoint}' does not fit the actor built from {agent_path} and env.yaml "
                           f"(observation dim {sum(group_dims.get(g, 0) for g in groups)}, {num_actions} actions): "
                           f"{' '.join(first[:3])}") from exc
     model.eval()

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import torch
 
-from leapp_export.errors import ExportError, require_module
+from leapp_export.errors import CheckpointMismatch, ExportError, require_module
 from leapp_export.policy import PolicyPlan
 
 SB3_GROUPS = ["policy"]  # Isaac Lab's export_sb3 feeds env.reset()[0]["policy"] to the policy
@@ -81,10 +81,10 @@ def build_sb3_policy(checkpoint: Path, agent_cfg: dict, obs_dim: int, num_action
         raise ExportError(f"Stable-Baselines3 cannot load PPO checkpoint '{checkpoint}': {exc}") from exc
     obs_space, act_space = policy.observation_space, policy.action_space
     if getattr(obs_space, "shape", None) != (obs_dim,):
-        raise ExportError(f"checkpoint '{checkpoint}' expects observations of shape {getattr(obs_space, 'shape', None)}"
+        raise CheckpointMismatch(f"checkpoint '{checkpoint}' expects observations of shape {getattr(obs_space, 'shape', None)}"
                           f" but env.yaml's 'policy' group has {obs_dim} values")
     if getattr(act_space, "shape", None) != (num_actions,):
-        raise ExportError(f"checkpoint '{checkpoint}' outputs actions of shape {getattr(act_space, 'shape', None)} "
+        raise CheckpointMismatch(f"checkpoint '{checkpoint}' outputs actions of shape {getattr(act_space, 'shape', None)} "
                           f"but env.yaml's action terms take {num_actions}")
     sidecar = vec_normalize_path(checkpoint)
     vec_normalize = None

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import torch
 
-from leapp_export.errors import ExportError, require_module
+from leapp_export.errors import CheckpointMismatch, ExportError, require_module
 from leapp_export.policy import PolicyPlan
 
 # Isaac Lab's skrl export patches only the "policy" group (SkrlVecEnvWrapper feeds obs["policy"] to the agent).
@@ -71,6 +71,14 @@ def load_skrl_checkpoint(path: Path) -> dict:
     return data
 
 
+def recurrent_layers(policy_state: object) -> list[str]:
+    """The recurrent-weight names (torch RNN/GRU/LSTM `weight_hh_l<k>`) of a policy state dict: skrl's Runner
+    builds only feed-forward models from agent.yaml, so a recurrent policy comes from custom model code."""
+    if not isinstance(policy_state, dict):
+        return []
+    return sorted(str(k) for k in policy_state if str(k).rsplit(".", 1)[-1].startswith("weight_hh_l"))
+
+
 def build_skrl_policy(checkpoint: Path, agent_cfg: dict, agent_path: str, obs_dim: int, num_actions: int):
     """Instantiate the agent from agent.yaml with skrl's Runner, load the checkpoint with Agent.load, eval mode."""
     require_module("skrl", "skrl export", "skrl")
@@ -78,6 +86,11 @@ def build_skrl_policy(checkpoint: Path, agent_cfg: dict, agent_path: str, obs_di
 
     _check_cfg(agent_cfg, agent_path)
     data = load_skrl_checkpoint(checkpoint)
+    recurrent = recurrent_layers(data["policy"])
+    if recurrent:
+        raise ExportError(f"checkpoint '{checkpoint}': recurrent skrl policies are not supported offline yet (the "
+                          f"policy has recurrent weights {recurrent[:2]}; Isaac Lab exports their LSTM state as "
+                          "actor_state_0/1); use isaaclab leapp export")
     cfg = copy.deepcopy(agent_cfg)
     cfg["trainer"]["close_environment_at_exit"] = False  # as Isaac Lab's export_skrl
     experiment = cfg["agent"].setdefault("experiment", {})
@@ -86,9 +99,6 @@ def build_skrl_policy(checkpoint: Path, agent_cfg: dict, agent_path: str, obs_di
         agent = Runner(_ShapeOnlySkrlEnv(obs_dim, num_actions), cfg).agent
     except (TypeError, ValueError, KeyError) as exc:
         raise ExportError(f"{agent_path}: skrl's Runner cannot build the agent from this config: {exc}") from exc
-    if getattr(agent, "_rnn", False):
-        raise ExportError(f"{agent_path}: recurrent skrl policies are not supported offline yet (Isaac Lab exports "
-                          "their LSTM state as actor_state_0/1); use isaaclab leapp export")
     renamed = ("state_preprocessor" in data and "observation_preprocessor" not in data
                and "observation_preprocessor" in agent.checkpoint_modules
                and "state_preprocessor" not in agent.checkpoint_modules)
@@ -109,7 +119,7 @@ def build_skrl_policy(checkpoint: Path, agent_cfg: dict, agent_path: str, obs_di
         else:
             agent.load(str(checkpoint))
     except RuntimeError as exc:
-        raise ExportError(f"checkpoint '{checkpoint}' does not fit the skrl models built from {agent_path} "
+        raise CheckpointMismatch(f"checkpoint '{checkpoint}' does not fit the skrl models built from {agent_path} "
                           f"(observation dim {obs_dim}, {num_actions} actions): "
                           f"{' '.join(str(exc).strip().splitlines()[:3])}") from exc
     agent.enable_training_mode(False, apply_to_models=True)

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import torch
 
-from leapp_export.errors import ExportError, require_module
+from leapp_export.errors import CheckpointMismatch, ExportError, require_module
 from leapp_export.policy import PolicyPlan
 
 
@@ -106,7 +106,7 @@ def torchrl_plan(checkpoint: Path, factory: str | None, action_key: str, groups:
             try:
                 module.load_state_dict(loaded, strict=True)
             except RuntimeError as exc:
-                raise ExportError(f"state dict '{checkpoint}' does not fit the actor from '{factory}': "
+                raise CheckpointMismatch(f"state dict '{checkpoint}' does not fit the actor from '{factory}': "
                                   f"{' '.join(str(exc).strip().splitlines()[:3])}") from exc
             if _in_keys(module, checkpoint) != in_keys:
                 raise ExportError(f"the actor from '{factory}' reads {list(module.in_keys)}, expected {in_keys} "

@@ -24,7 +24,10 @@ def start_node(bundle: Path, env: dict[str, str], *extra: str, params: dict[str,
     """The deploy node as a second process (DDS, loopback discovery); stop it with `stop_node`."""
     command = [sys.executable, "-m", "leapp_ros.node.run_cli", str(bundle), "--transport", "dds",
                "--discovery", "loopback", "--duration", str(duration), "--activate-timeout", "20", *extra]
-    for name, value in (params or {}).items():
+    # The fake robot has no URDF: run on the opt-out, with the step bound wide open so the published targets
+    # equal the policy's (these tests check bindings and values; the safety tests check the bounds).
+    params = {"safety.allow_no_joint_limits": True, "safety.max_step_rad": 1.0e6, **(params or {})}
+    for name, value in params.items():
         command += ["--param", f"{name}:={value}"]
     return subprocess.Popen(command, cwd=REPO_ROOT, env={**os.environ, **env}, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)

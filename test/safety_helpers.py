@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import shutil
+import threading
+import time
 from pathlib import Path
 from typing import Any, Callable
 
@@ -37,15 +39,44 @@ URDF = """<?xml version="1.0"?>
 
 
 def toy_limits() -> JointLimits:
-    return JointLimits([JointLimit(n, lo, up, v, source="test") for n, lo, up, v in zip(JOINTS, LOWER, UPPER, VELOCITY)])
+    return JointLimits([JointLimit(n, lo, up, v, continuous=not np.isfinite(up), source="test")
+                        for n, lo, up, v in zip(JOINTS, LOWER, UPPER, VELOCITY)])
+
+
+class Arrivals:
+    """The input-ledger contract safety reads (`leapp_ros.safety.InputLedger`), driven by hand: the node's real
+    ledger is `leapp_ros.binding.InputPlan` (tested in test_binding_decode and end to end)."""
+
+    def __init__(self, names: list[str]) -> None:
+        self.names = names
+        self.arrived = np.full(len(names), -np.inf)
+        self.ages_s = np.full(len(names), np.inf)
+        self.rejected_total = 0
+        self.last_rejection: tuple[int, str] | None = None
+
+    def mark(self, name: str, now_s: float) -> None:
+        self.arrived[self.names.index(name)] = now_s
+
+    def reject(self, name: str, reason: str) -> None:
+        self.rejected_total += 1
+        self.last_rejection = (self.names.index(name), reason)
+
+    def snapshot(self, now_s: float) -> None:
+        np.subtract(now_s, self.arrived, out=self.ages_s)
+
+    def forget(self) -> None:
+        self.arrived.fill(-np.inf)
 
 
 def make_supervisor(**overrides: Any) -> SafetySupervisor:
-    """3 joints at 100 Hz watching a required 'joint_states' and 'imu' and an optional 'cmd_vel'."""
-    settings = dict(ramp_in_duration_s=0.1, ramp_in_velocity_cap=5.0, recover_periods=3)
+    """3 joints at 100 Hz watching a required 'joint_states' and 'imu' and an optional 'cmd_vel'. The stale floor
+    is off unless given, so that staleness is judged in periods alone (3 = 30 ms)."""
+    settings = dict(ramp_in_duration_s=0.1, ramp_in_velocity_cap=5.0, recover_periods=3, stale_floor_ms=0.0)
+    limits = overrides.pop("limits", None) or toy_limits()
     settings.update(overrides)
-    inputs = [WatchedInput("joint_states"), WatchedInput("imu"), WatchedInput("cmd_vel", False, 0.5)]
-    return SafetySupervisor(JOINTS, toy_limits(), RATE_HZ, inputs, SafetyConfig(**settings))
+    inputs = [WatchedInput("joint_states"), WatchedInput("imu"), WatchedInput("cmd_vel", False)]
+    ledger = Arrivals([i.name for i in inputs])
+    return SafetySupervisor(JOINTS, limits, RATE_HZ, inputs, SafetyConfig(**settings), ledger=ledger)
 
 
 class Driver:
@@ -64,9 +95,14 @@ class Driver:
         self.kd = np.full(3, 0.5)
 
     def tick(self, missed: bool = False) -> dict[str, Any] | None:
+        ledger = self.sup.watchdog.ledger
+        if self.now < getattr(self, "_last_now", -np.inf):
+            ledger.forget()  # the real ledger forgets arrivals when the clock goes back
+        self._last_now = self.now
         for name, fresh in self.fresh.items():
             if fresh:
-                self.sup.watchdog.mark(name, self.now)
+                ledger.mark(name, self.now)
+        ledger.snapshot(self.now)
         action = self.sup.begin_tick(self.now, self.position, self.velocity, missed)
         targets = None
         if action is not PolicyAction.SKIP:
@@ -221,3 +257,186 @@ class NodeProcess:
 def write_params_file(path: Path, params: dict[str, Any], node_name: str = "leapp_deploy") -> Path:
     path.write_text(yaml.safe_dump({node_name: {"ros__parameters": params}}))
     return path
+
+
+# ---------------------------------------------------------------- a hostile policy on command (runtime fault matrix)
+HOSTILE_KD_JOINTS = 6  # the kd output covers the first 6 of the 12 joints
+RAISE_ABOVE = 50.0  # cmd_vel.linear.x > this: ONNX Runtime raises (a Gather out of bounds) on every tick
+SLOW_BELOW = -50.0  # cmd_vel.linear.x = SLOW_BELOW - n: a Loop of n 512x512 matmuls (seconds of inference)
+NEGATIVE_KP_ABOVE = 50.0  # cmd_vel.angular.z > this: kp = kp - 1000 (negative stiffness)
+# cmd_vel.angular.z < 0: the 6-joint kd output is NaN
+
+
+def hostile_policy_bundle(tmp_path: Path) -> Path:
+    """anymal_like_flat turned hostile on command through base_velocity [x, y, wz] (all built from real ONNX ops):
+    an engine error, seconds-long inference, negative kp, NaN on a kd output that covers 6 of the 12 joints.
+    x = wz = 0 (or a timed-out command) leaves the policy intact; y still feeds the network (1e30 -> huge targets)."""
+    import hashlib
+
+    import onnx
+    from onnx import TensorProto, helper
+
+    directory = copy_bundle("anymal_like_flat", tmp_path)
+    model_path = directory / "Isaac-Velocity-Flat-Anymal-D.onnx"
+    model = onnx.load(str(model_path))
+    graph = model.graph
+    renamed = {"joint_pos": "h_pos_policy", "joint_pos_kp_gains": "h_kp_policy", "joint_pos_kd_gains": "h_kd_policy"}
+    for node in graph.node:
+        node.output[:] = [renamed.get(o, o) for o in node.output]
+    for initializer in graph.initializer:  # the fixture's gains are constants (initializers named like the outputs)
+        initializer.name = renamed.get(initializer.name, initializer.name)
+    for output in graph.output:
+        if output.name == "joint_pos_kd_gains":
+            output.type.tensor_type.shape.dim[1].dim_value = HOSTILE_KD_JOINTS
+    f32, i64 = TensorProto.FLOAT, TensorProto.INT64
+    rng = np.random.default_rng(7)
+    weights = (rng.standard_normal((512, 512)) / 512 ** 0.5).astype(np.float32)
+    graph.initializer.extend([
+        helper.make_tensor(name, i64, [1], [v]) for name, v in
+        (("h_0", 0), ("h_1", 1), ("h_2", 2), ("h_3", 3), ("h_6", HOSTILE_KD_JOINTS), ("h_100", 100))])
+    graph.initializer.append(helper.make_tensor("h_identity", i64, [12], list(range(12))))
+    graph.initializer.extend([
+        helper.make_tensor("h_raise_above", f32, [], [RAISE_ABOVE]),
+        helper.make_tensor("h_slow_below", f32, [], [-SLOW_BELOW]),
+        helper.make_tensor("h_kp_above", f32, [], [NEGATIVE_KP_ABOVE]),
+        helper.make_tensor("h_kp_drop", f32, [], [1000.0]),
+        helper.make_tensor("h_zero", f32, [], [0.0]),
+        helper.make_tensor("h_milli", f32, [], [1e-3]),
+        helper.make_tensor("h_scalar", i64, [0], []),
+        helper.make_tensor("h_w", f32, [512, 512], weights.ravel().tolist()),
+    ])
+    body = helper.make_graph(
+        [helper.make_node("Identity", ["cond_in"], ["cond_out"]),
+         helper.make_node("MatMul", ["s_in", "h_w"], ["s_mm"]),
+         helper.make_node("Tanh", ["s_mm"], ["s_out"])],
+        "slow_body",
+        [helper.make_tensor_value_info("iter", i64, []), helper.make_tensor_value_info("cond_in", TensorProto.BOOL, []),
+         helper.make_tensor_value_info("s_in", f32, [512, 512])],
+        [helper.make_tensor_value_info("cond_out", TensorProto.BOOL, []),
+         helper.make_tensor_value_info("s_out", f32, [512, 512])])
+    n = helper.make_node
+    graph.node.extend([
+        n("Slice", ["base_velocity", "h_0", "h_1", "h_1"], ["h_x"]),
+        n("Slice", ["base_velocity", "h_2", "h_3", "h_1"], ["h_wz"]),
+        # x > RAISE_ABOVE: a Gather of the targets with indices 100 beyond the end fails inside ONNX Runtime
+        n("Greater", ["h_x", "h_raise_above"], ["h_raise"]),
+        n("Cast", ["h_raise"], ["h_raise_i"], to=i64),
+        n("Reshape", ["h_raise_i", "h_1"], ["h_raise_1"]),
+        n("Mul", ["h_raise_1", "h_100"], ["h_shift"]),
+        n("Add", ["h_identity", "h_shift"], ["h_indices"]),
+        # x < SLOW_BELOW: a Loop of (-x - |SLOW_BELOW|) matmuls
+        n("Neg", ["h_x"], ["h_negx"]),
+        n("Sub", ["h_negx", "h_slow_below"], ["h_excess"]),
+        n("Relu", ["h_excess"], ["h_trips_f"]),
+        n("Cast", ["h_trips_f"], ["h_trips_i"], to=i64),
+        n("Reshape", ["h_trips_i", "h_scalar"], ["h_trips"]),
+        n("Loop", ["h_trips", "", "h_w"], ["h_slow_state"], body=body),
+        n("ReduceSum", ["h_slow_state"], ["h_slow_sum"], keepdims=0),
+        n("Mul", ["h_slow_sum", "h_zero"], ["h_slow_zero"]),
+        n("Add", ["h_pos_policy", "h_slow_zero"], ["h_pos_slow"]),
+        n("Gather", ["h_pos_slow", "h_indices"], ["joint_pos"], axis=1),
+        # wz > NEGATIVE_KP_ABOVE: kp - 1000
+        n("Greater", ["h_wz", "h_kp_above"], ["h_neg"]),
+        n("Cast", ["h_neg"], ["h_neg_f"], to=f32),
+        n("Mul", ["h_neg_f", "h_kp_drop"], ["h_kp_minus"]),
+        n("Sub", ["h_kp_policy", "h_kp_minus"], ["joint_pos_kp_gains"]),
+        # kd of 6 joints, time-varying (+ 1e-3 |wz|), NaN for wz < 0 (0 * sqrt(wz))
+        n("Slice", ["h_kd_policy", "h_0", "h_6", "h_1"], ["h_kd6"]),
+        n("Abs", ["h_wz"], ["h_abs_wz"]),
+        n("Mul", ["h_abs_wz", "h_milli"], ["h_kd_vary"]),
+        n("Sqrt", ["h_wz"], ["h_sqrt_wz"]),
+        n("Mul", ["h_sqrt_wz", "h_zero"], ["h_kd_nan"]),
+        n("Add", ["h_kd6", "h_kd_vary"], ["h_kd_sum"]),
+        n("Add", ["h_kd_sum", "h_kd_nan"], ["joint_pos_kd_gains"]),
+    ])
+    onnx.checker.check_model(model)
+    onnx.save(model, str(model_path))
+    digest = hashlib.sha256(model_path.read_bytes()).hexdigest()
+
+    def edit(data: dict) -> None:
+        only_node(data)["parameters"]["sha256sum"] = digest
+        only_node(data)["parameters"]["md5sum"] = hashlib.md5(model_path.read_bytes()).hexdigest()
+        kd = port(data, "outputs", "joint_pos_kd_gains")
+        kd["shape"] = [1, HOSTILE_KD_JOINTS]
+        kd["element_names"] = [list(ANYMAL_JOINTS[:HOSTILE_KD_JOINTS])]
+    edit_yaml(directory, edit)
+    return directory
+
+
+# ---------------------------------------------------------------- the robot side of the DDS fault tests
+ENABLE_TYPE = "std_msgs/msg/Bool"  # ~/enable: true requests activation (RAMP_IN), false deactivates
+
+
+class Harness:
+    """The fake robot, the e-stop and enable publishers, and the node's /diagnostics as a dict."""
+
+    def __init__(self, transport: Any) -> None:  # the ANYmal-like fake robot at 100 Hz, with /clock
+        from leapp_ros.bench.fake_robot import FakeRobot
+        from leapp_ros.transport import DEFAULT
+
+        self.transport = transport
+        self.robot = FakeRobot(transport, ANYMAL_JOINTS, 100.0, publish_clock=True, keep=20_000)
+        self.estop_pub = transport.create_publisher("/estop", "std_msgs/msg/Bool", DEFAULT)
+        self.enable_pub = transport.create_publisher("/leapp_deploy/enable", ENABLE_TYPE, DEFAULT)
+        self.diagnostics: dict[str, str] = {}
+        self.diagnostic_level = 0  # of the node's status: 0 OK, 1 WARN, 2 ERROR
+        self._lock = threading.Lock()
+        transport.create_subscription("/diagnostics", "diagnostic_msgs/msg/DiagnosticArray", DEFAULT, self._on_diag)
+        # every gain message as the actuators got it: (monotonic ns, values)
+        self.gains: dict[str, list[tuple[int, np.ndarray]]] = {"kp": [], "kd": []}
+        for which in self.gains:
+            transport.create_subscription(f"/joint_commands/{which}", "std_msgs/msg/Float64MultiArray", DEFAULT,
+                                          lambda m, w=which: self._on_gain(w, m))
+
+    def _on_diag(self, msg: Any) -> None:
+        with self._lock:
+            self.diagnostics = {kv.key: kv.value for status in msg.status for kv in status.values}
+            self.diagnostic_level = max((int.from_bytes(bytes(s.level), "little") if isinstance(s.level, (bytes, bytearray))
+                                         else int(s.level) for s in msg.status), default=0)
+
+    def _on_gain(self, which: str, msg: Any) -> None:
+        with self._lock:
+            self.gains[which].append((time.monotonic_ns(), np.array(msg.data, dtype=np.float64)))
+
+    def gains_since(self, which: str, t_ns: int) -> list[tuple[int, np.ndarray]]:
+        with self._lock:
+            return [g for g in self.gains[which] if g[0] >= t_ns]
+
+    def diag(self, key: str) -> str | None:
+        with self._lock:
+            return self.diagnostics.get(key)
+
+    def wait_state(self, state: str, timeout: float = 6.0, cause: str | None = None) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.diag("safety state") == state and (cause is None or self.diag("safety cause") == cause):
+                return
+            time.sleep(0.02)
+        raise AssertionError(f"safety never reached {state} ({cause}): now {self.diag('safety state')} "
+                             f"({self.diag('safety cause')}: {self.diag('safety detail')})")
+
+    def clear_faults(self) -> None:
+        from leapp_ros.bench.fake_robot import Faults
+        self.robot.faults = Faults()
+        self.robot.cmd_vel = (0.0, 0.0, 0.0)
+
+    def ensure_active(self) -> None:
+        """Clear faults, release the e-stop and enable until the node is ACTIVE again."""
+        self.clear_faults()
+        if self.diag("safety state") != "ACTIVE":
+            self.estop_pub.publish(self.transport.new_message("std_msgs/msg/Bool", data=False))
+            time.sleep(0.1)
+            self.enable_pub.publish(self.transport.new_message(ENABLE_TYPE, data=True))
+        self.wait_state("ACTIVE")
+        time.sleep(0.15)
+
+    def window(self, seconds: float) -> tuple[int, list[Any]]:
+        """Commands received from now on for `seconds` (and the start time, monotonic ns)."""
+        start = time.monotonic_ns()
+        time.sleep(seconds)
+        return start, self.robot.received.since(start)
+
+    def published(self, key: str) -> int:
+        return int((self.diag(key) or "0").split()[0])
+
+

@@ -9,7 +9,7 @@ import pytest
 from bench_helpers import bench_json
 from conftest import shared_path
 
-from leapp_ros.bench.e2e import match
+from leapp_ros.bench.e2e import NODE_DIAGNOSTICS, match
 from leapp_ros.bench.schema import schema_errors
 
 MS = 1_000_000
@@ -33,6 +33,7 @@ def test_e2e_through_dds_with_the_real_node(tmp_path):
     node = e2e["node_process"]
     assert node["pid"] != e2e["robot_process"]["pid"] and node["rss_bytes"] > 20 * 2**20
     assert e2e["node_diagnostics"].get("safety state")
+    assert set(e2e["node_diagnostics"]) == set(NODE_DIAGNOSTICS)  # every key the bench reads is one the node publishes
 
 
 @pytest.mark.parametrize("sent_ms, arrivals_ms, matched, latencies_ms, missed, unmatched", [

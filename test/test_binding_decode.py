@@ -248,3 +248,52 @@ def test_target_encoders_publish_names_and_values_in_order(passthrough, type_nam
     np.testing.assert_array_equal(values, np.arange(12) * 1.5)
     data = TYPESTORE.serialize_cdr(message, type_name)  # the message is a valid ROS message
     assert len(data) > 8
+
+
+def stamped_joint_state(stamp_s, position=1.0):
+    m = joint_state(JOINTS_12, np.full(12, position), np.zeros(12))
+    m.header.stamp.sec, m.header.stamp.nanosec = int(stamp_s), int(round((stamp_s % 1) * 1e9))
+    return m
+
+
+@pytest.mark.parametrize("stamps, arrivals", [
+    ([1.0, 1.01, 1.02], ["accepted", "accepted", "accepted"]),
+    ([1.0, 1.0], ["accepted", "dropped"]),  # a duplicated stamp refreshes nothing
+    ([1.0, 0.99], ["accepted", "dropped"]),  # out of order
+    ([10.0, 2.0, 2.01], ["accepted", "accepted", "accepted"]),  # sim-time reset: accept and re-base
+    ([0.0, 0.0], ["accepted", "accepted"]),  # unset stamps: arrival time alone
+])
+def test_ledger_judges_stamp_order_on_arrival(passthrough, stamps, arrivals):
+    inputs = passthrough.inputs
+    topic = topic_of(passthrough, "sensor_msgs/msg/JointState")
+    got = [inputs.receive(topic, stamped_joint_state(s, i), 100 + i).value for i, s in enumerate(stamps)]
+    assert got == arrivals
+    assert topic.dropped == arrivals.count("dropped") and topic.accepted == arrivals.count("accepted")
+    last_accepted = max(i for i, a in enumerate(arrivals) if a == "accepted")
+    assert topic.bindings[0].received_ns == 100 + last_accepted  # a dropped message refreshes no arrival time
+
+
+def test_ledger_is_the_one_record_of_arrivals_rejections_and_ages(passthrough):
+    inputs = passthrough.inputs
+    js = topic_of(passthrough, "sensor_msgs/msg/JointState")
+    imu_topic = topic_of(passthrough, "sensor_msgs/msg/Imu")
+    t0 = 10 * 10**9
+    assert inputs.receive(js, joint_state(JOINTS_12, np.ones(12), np.ones(12)), t0).value == "accepted"
+    inputs.snapshot(t0 + 40 * 10**6)
+    ages = dict(zip((b.port.name for b in inputs.bindings), inputs.ages_s))
+    assert ages["robot_joint_pos"] == pytest.approx(0.04) and math.isinf(ages["robot_root_quat_w"])
+    assert inputs.receive(imu_topic, imu((math.nan, 0, 0, 1)), t0).value == "rejected"
+    assert inputs.rejected_total == 1
+    index, reason = inputs.last_rejection
+    assert inputs.bindings[index].topic == imu_topic.topic and "nan" in reason
+    inputs.snapshot(t0 - 5 * 10**9)  # the clock went back (sim time reset): every arrival is forgotten
+    assert np.isinf(inputs.ages_s).all() and js.bindings[0].received_ns == -1
+
+
+def test_input_timeout_makes_state_inputs_stale_for_activation(passthrough):
+    inputs = passthrough.inputs
+    js = topic_of(passthrough, "sensor_msgs/msg/JointState")
+    t0 = 10 * 10**9
+    inputs.receive(js, joint_state(JOINTS_12, np.ones(12), np.ones(12)), t0)
+    assert inputs.stale(t0 + 200 * 10**6) == []
+    assert [s.split("'")[1] for s in inputs.stale(t0 + 300 * 10**6)] == ["robot_joint_pos", "robot_joint_vel"]

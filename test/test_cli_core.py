@@ -192,3 +192,26 @@ def test_transport_error_is_one_line_and_exit_2(capsys):
         raise TransportError("the DDS transport needs cyclonedds")
     assert run_guarded(fail, debug=False) == 2
     assert capsys.readouterr().err == "leapp-ros: error: the DDS transport needs cyclonedds\n"
+
+
+def test_run_interrupted_before_activation_reports_the_real_wait_and_exits_0(tmp_path):
+    import os
+    import re
+    import signal
+    import time
+
+    from transport_helpers import loopback_dds_environment
+
+    with loopback_dds_environment() as env:  # no robot: the node waits for its inputs until interrupted
+        began = time.monotonic()
+        node = subprocess.Popen([sys.executable, "-m", "leapp_ros.cli.main", "run",
+                                 str(shared_path("fixtures", "bundles", "anymal_like_flat")), "--transport", "dds",
+                                 "--param", "safety.allow_no_joint_limits:=true", "--log-level", "warning"], env={**os.environ, **env}, stderr=subprocess.PIPE,
+                                text=True)
+        time.sleep(4.0)
+        node.send_signal(signal.SIGINT)
+        _, stderr = node.communicate(timeout=60)
+        elapsed = time.monotonic() - began
+    assert node.returncode == 0, stderr
+    match = re.search(r"interrupted before activation after ([0-9.]+) s", stderr)
+    assert match and float(match.group(1)) <= elapsed and "Traceback" not in stderr, stderr

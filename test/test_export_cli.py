@@ -114,3 +114,54 @@ def test_gains_file_and_no_validation(tmp_path):
     out = engine.run(inputs)
     np.testing.assert_array_equal(out[f"{TASK}/joint_pos_kp_gains"][0], [80.0] * 4 + [60.0] * 8)
     engine.close()
+
+
+def _joints() -> list[str]:
+    return [line.strip() for line in (ANYMAL_RUN / "joint_names.txt").read_text().splitlines() if line.strip()]
+
+
+def _urdf(names: list[str]) -> str:
+    joints = "".join(f'<joint name="{n}" type="revolute"><parent link="base"/><child link="l{i}"/>'
+                     f'<limit lower="-1" upper="1" effort="80" velocity="7.5"/></joint>' for i, n in enumerate(names))
+    links = "".join(f'<link name="l{i}"/>' for i in range(len(names)))
+    return f'<robot name="anymal"><link name="base"/>{links}<joint name="fixed_imu" type="fixed"><parent link="base"/>' \
+           f'<child link="l0"/></joint>{joints}</robot>'
+
+
+JOINT_CASES = {  # --joint_names content, URDF joints (None: no --urdf), expected culprit
+    "misspelt name": (lambda j: [n if n != "LF_KFE" else "LF_KEF" for n in j], None,
+                      "joint 'LF_KEF' from --joint_names matches no actuator of scene.robot.actuators"),
+    "11 of 12 joints": (lambda j: j[:11], None, "--joint_names lists 11 joints, and the checkpoint does not fit"),
+    "misspelt name, URDF": (lambda j: [n if n != "RF_HFE" else "RF_HEF" for n in j], _joints,
+                            "joint 'RF_HEF' from --joint_names is not a movable joint of URDF"),
+    "11 of 12 joints, URDF": (lambda j: j[:11], _joints, "--joint_names lists 11 of the 12 movable joints of URDF"),
+}
+
+
+@pytest.mark.parametrize("case", list(JOINT_CASES))
+def test_joint_names_are_checked_against_the_run_and_the_urdf(case, tmp_path, capsys):
+    from leapp_export.cli import main
+
+    edit, urdf_joints, expected = JOINT_CASES[case]
+    (tmp_path / "joints.txt").write_text("\n".join(edit(_joints())) + "\n")
+    extra = []
+    if urdf_joints is not None:
+        (tmp_path / "robot.urdf").write_text(_urdf(urdf_joints()))
+        extra = ["--urdf", str(tmp_path / "robot.urdf")]
+    rc = main(["--quiet", "rsl-rl", "--task", TASK, "--checkpoint", str(ANYMAL_RUN_DIR), "--joint_names",
+               str(tmp_path / "joints.txt"), "--gains", "zero", "--export_save_path", str(tmp_path), *extra])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert rc == 2 and len(err) == 1 and expected in err[0], err
+
+
+def test_export_output_is_the_bundle_path_and_one_line_when_not_a_terminal(tmp_path):
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-m", "leapp_export.cli", "rsl-rl", "--task", TASK, "--checkpoint",
+                             str(ANYMAL_RUN_DIR), "--joint_names", JOINTS, "--gains", "zero", "--export_save_path",
+                             str(tmp_path), "--validation_steps", "2"], capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == f"{tmp_path / TASK}\n"  # no library banners (rsl_rl, leapp) on stdout
+    lines = result.stderr.splitlines()  # no torchvision lines, FutureWarnings, ANSI colours or progress bar
+    assert len(lines) == 1 and lines[0].startswith("leapp-export: done in "), result.stderr

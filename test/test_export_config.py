@@ -117,7 +117,7 @@ def test_urdf_order_only_when_asked(tmp_path):
     env = _env()
     assert resolve_joint_order(env, "robot", "urdf", str(urdf)) == ["j2", "j1"]
     assert resolve_joint_order(env, "robot", "j1,j2", str(urdf)) == ["j1", "j2"]
-    with pytest.raises(ExportError, match="not the movable joints of URDF"):
+    with pytest.raises(ExportError, match="joint .j3. from --joint_names is not a movable joint of URDF"):
         resolve_joint_order(env, "robot", "j1,j3", str(urdf))
     with pytest.raises(ExportError, match="joint order of 'robot' is unknown"):
         resolve_joint_order(env, "robot", None, str(urdf))

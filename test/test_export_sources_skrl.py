@@ -165,3 +165,26 @@ def test_skrl_engine_matches_skrl_mean_actions(skrl_run, skrl_bundle):
     assert report["replay"]["passed"] and report["policy"]["library"] == "skrl"
     # Isaac Lab's get_checkpoint_path ordering (names zero-padded to 15) puts agent_12000.pt after best_agent.pt
     assert report["checkpoint"].endswith("checkpoints/agent_12000.pt")
+
+
+def test_recurrent_skrl_policy_is_refused_by_its_weights(skrl_run, tmp_path):
+    """skrl's Runner builds feed-forward models only; a recurrent policy (custom model code with an LSTM) shows in
+    its checkpoint's weights, and is refused with the documented line instead of a state-dict size mismatch."""
+    import shutil
+
+    import torch
+
+    from leapp_export.errors import ExportError
+    from leapp_export.sources import SkrlExportOptions, export_skrl
+
+    tmp, run = skrl_run
+    recurrent_run = tmp_path / "logs" / "skrl" / "anymal_like_flat" / run.name
+    shutil.copytree(run, recurrent_run)
+    for path in (recurrent_run / "checkpoints").glob("*.pt"):
+        data = torch.load(path, weights_only=False)
+        lstm = torch.nn.LSTM(OBS_DIM, 32, batch_first=True)
+        data["policy"] = {**{f"lstm.{k}": v for k, v in lstm.state_dict().items()}, **data["policy"]}
+        torch.save(data, path)
+    with pytest.raises(ExportError, match=r"recurrent skrl policies are not supported offline yet \(the policy has "
+                                          r"recurrent weights \['lstm.weight_hh_l0'\]"):
+        export_skrl(SkrlExportOptions(**export_options(tmp_path, recurrent_run)))

@@ -56,7 +56,10 @@ def check_bundle_end_to_end(robot, env, path):
     state = RobotState(np.random.default_rng(abs(hash(bundle.name)) % 2**32), joint_names(bundle))
     state.install(robot)
     extra = () if bundle.rate_hz else ("--rate", "50")
-    messages, kp, kd, output = run_and_collect(robot, path, env, 25, *extra)
+    # Every input before the first tick: an optional command that arrives a tick late (discovery on a busy
+    # machine) would feed zeros once and put a recurrent policy off the reference sequence for good.
+    every_input = {f"ports.{p.name}.required": True for p in bundle.inputs if p.kind and p.kind.startswith("command/")}
+    messages, kp, kd, output = run_and_collect(robot, path, env, 25, *extra, params=every_input)
     target = next(p for p in bundle.outputs if p.kind == "target/joint/position")
     expected = expected_outputs(bundle, state, len(messages) + 12)
     received = [np.asarray(m.data) for m in messages]

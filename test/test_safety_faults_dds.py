@@ -5,7 +5,6 @@ whether the node recovers once the fault clears (only where recovery is safe).""
 from __future__ import annotations
 
 import re
-import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -14,7 +13,7 @@ import numpy as np
 import pytest
 
 from conftest import shared_path
-from safety_helpers import (ANYMAL_JOINTS, NODE_PARAMETERS, POSITION_LIMIT, NodeProcess, bad_policy_bundle,
+from safety_helpers import (ENABLE_TYPE, NODE_PARAMETERS, POSITION_LIMIT, Harness, NodeProcess, bad_policy_bundle,
                             write_params_file)
 from transport_helpers import loopback_dds_environment
 
@@ -23,64 +22,6 @@ pytestmark = pytest.mark.timeout(240)
 PERIOD_S = 0.02  # the bundle's 50 Hz
 SLACK_S = 0.15  # DDS delivery + scheduling slack on a loaded 2-core CI machine
 STALE_TICKS = 6  # stale_periods (5) + the tick that sees it
-ENABLE_TYPE = "std_msgs/msg/Bool"  # ~/enable: true requests activation (RAMP_IN), false deactivates
-
-
-class Harness:
-    """The fake robot, the e-stop and enable publishers, and the node's /diagnostics as a dict."""
-
-    def __init__(self, transport: Any) -> None:
-        from leapp_ros.bench.fake_robot import FakeRobot
-        from leapp_ros.transport import DEFAULT
-
-        self.transport = transport
-        self.robot = FakeRobot(transport, ANYMAL_JOINTS, 100.0, publish_clock=True, keep=20_000)
-        self.estop_pub = transport.create_publisher("/estop", "std_msgs/msg/Bool", DEFAULT)
-        self.enable_pub = transport.create_publisher("/leapp_deploy/enable", ENABLE_TYPE, DEFAULT)
-        self.diagnostics: dict[str, str] = {}
-        self._lock = threading.Lock()
-        transport.create_subscription("/diagnostics", "diagnostic_msgs/msg/DiagnosticArray", DEFAULT, self._on_diag)
-
-    def _on_diag(self, msg: Any) -> None:
-        with self._lock:
-            self.diagnostics = {kv.key: kv.value for status in msg.status for kv in status.values}
-
-    def diag(self, key: str) -> str | None:
-        with self._lock:
-            return self.diagnostics.get(key)
-
-    def wait_state(self, state: str, timeout: float = 6.0, cause: str | None = None) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.diag("safety state") == state and (cause is None or self.diag("safety cause") == cause):
-                return
-            time.sleep(0.02)
-        raise AssertionError(f"safety never reached {state} ({cause}): now {self.diag('safety state')} "
-                             f"({self.diag('safety cause')}: {self.diag('safety detail')})")
-
-    def clear_faults(self) -> None:
-        from leapp_ros.bench.fake_robot import Faults
-        self.robot.faults = Faults()
-        self.robot.cmd_vel = (0.0, 0.0, 0.0)
-
-    def ensure_active(self) -> None:
-        """Clear faults, release the e-stop and enable until the node is ACTIVE again."""
-        self.clear_faults()
-        if self.diag("safety state") != "ACTIVE":
-            self.estop_pub.publish(self.transport.new_message("std_msgs/msg/Bool", data=False))
-            time.sleep(0.1)
-            self.enable_pub.publish(self.transport.new_message(ENABLE_TYPE, data=True))
-        self.wait_state("ACTIVE")
-        time.sleep(0.15)
-
-    def window(self, seconds: float) -> tuple[int, list[Any]]:
-        """Commands received from now on for `seconds` (and the start time, monotonic ns)."""
-        start = time.monotonic_ns()
-        time.sleep(seconds)
-        return start, self.robot.received.since(start)
-
-    def published(self, key: str) -> int:
-        return int((self.diag(key) or "0").split()[0])
 
 
 @pytest.fixture(scope="module")

@@ -81,8 +81,20 @@ def test_factory_reads_urdf_file_and_reports(tmp_path):
     assert limits.upper[1] == 0.5 and report[0].startswith("joint limits from URDF file")
     with pytest.raises(ConfigurationError, match="cannot be read"):
         resolve_limits(JOINTS, urdf_file=tmp_path / "missing.urdf")
-    sup = build_supervisor(["hip", "elbow"], 50.0, [WatchedInput("joint_states")], {"limit_margin": 0.2},
-                           joint_limits={"hip": {"lower": -1, "upper": 1, "velocity": 2}})
-    assert sup.report == ["joint limits from the joint_limits parameter",
-                          "joint 'elbow' has no limits: not in the joint_limits parameter (no URDF)"]
+    hip_only = {"hip": {"lower": -1, "upper": 1, "velocity": 2}}
+    with pytest.raises(ConfigurationError, match=r"joints \['elbow'\] have no position limits.*allow_no_joint_limits"):
+        build_supervisor(["hip", "elbow"], 50.0, [WatchedInput("joint_states")], joint_limits=hip_only)
+    sup = build_supervisor(["hip", "elbow"], 50.0, [WatchedInput("joint_states")],
+                           {"limit_margin": 0.2, "allow_no_joint_limits": True}, joint_limits=hip_only)
+    assert sup.report[:2] == ["joint limits from the joint_limits parameter",
+                              "joint 'elbow' has no limits: not in the joint_limits parameter (no URDF)"]
+    assert "allow_no_joint_limits" in sup.report[2] and "['elbow']" in sup.report[2]
     assert sup.config.limit_margin == 0.2
+
+
+def test_joints_without_limits_are_reported_in_one_line():
+    joints = [f"j{i}" for i in range(12)]
+    _, report = JointLimits.resolve(joints, parameters=parse_parameter_limits({"j0": {"lower": -1, "upper": 1}}))
+    assert report == ["joint 'j0' has no velocity limit (parameters)",
+                      "11 joints have no limits: not in the joint_limits parameter (no URDF): "
+                      + ", ".join(joints[1:])]

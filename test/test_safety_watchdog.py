@@ -1,63 +1,65 @@
-"""Input watchdog (staleness in periods, rejections, stamp order, clock jumps) and deadline-burst detector."""
+"""Input watchdog (staleness from the ledger's ages, in periods with a floor in ms; rejections noticed without
+being consumed) and the deadline-burst detector."""
 
 import math
 
+import numpy as np
 import pytest
 
-from leapp_ros.safety import DeadlineBurstDetector, InputWatchdog, StampVerdict
+from leapp_ros.safety import DeadlineBurstDetector, InputWatchdog, stale_limit_s
+from leapp_ros.safety.watchdog import burst_sizes
+from safety_helpers import Arrivals
 
 
-def watchdog():
-    return InputWatchdog(["js", "imu", "cmd"], [True, True, False], period_s=0.01, stale_periods=3,
-                         timeout_s=[None, None, 0.5])
+def watchdog(max_age_s=0.03, ledger=None):
+    ledger = ledger or Arrivals(["js", "imu", "cmd"])
+    return InputWatchdog(["js", "imu", "cmd"], [True, True, False], max_age_s, ledger), ledger
 
 
 @pytest.mark.parametrize("js_age, imu_age, stale", [
     (0.0, 0.0, -1), (0.03, 0.03, -1), (0.031, 0.0, 0), (0.0, 0.05, 1), (None, 0.0, 0), (0.0, None, 1),
 ])
 def test_first_stale(js_age, imu_age, stale):
-    w = watchdog()
+    w, ledger = watchdog()
     now = 100.0
+    ledger.mark("cmd", 0.0)  # the optional 'cmd' never counts as stale, however old
     for name, age in (("js", js_age), ("imu", imu_age)):
         if age is not None:
-            w.mark(name, now - age)
-    assert w.first_stale(now) == stale  # the optional 'cmd' never counts as stale
+            ledger.mark(name, now - age)
+    ledger.snapshot(now)
+    assert w.first_stale() == stale
 
 
-def test_optional_input_times_out():
-    w = watchdog()
-    assert w.timed_out("cmd", 1.0)
-    w.mark("cmd", 1.0)
-    assert not w.timed_out("cmd", 1.4) and w.timed_out("cmd", 1.6)
-
-
-@pytest.mark.parametrize("stamps, verdicts", [
-    ([1.0, 1.01, 1.02], ["ok", "ok", "ok"]),
-    ([1.0, 1.0], ["ok", "duplicate"]),
-    ([1.0, 0.99], ["ok", "out_of_order"]),
-    ([10.0, 2.0, 2.01], ["ok", "jumped_back", "ok"]),  # sim-time reset: accept and re-base
+@pytest.mark.parametrize("period_s, periods, floor_s, limit_s", [
+    (1 / 50, 3, 0.1, 0.1),  # 50 Hz: 60 ms of periods, the 100 ms floor wins
+    (1 / 500, 3, 0.1, 0.1),  # 500 Hz: 6 ms would trip on scheduling noise
+    (1 / 10, 3, 0.1, 0.3),  # 10 Hz: the periods win
+    (1 / 100, 3, 0.0, 0.03),  # floor off: periods alone
 ])
-def test_stamp_verdicts(stamps, verdicts):
-    w = watchdog()
-    got = []
-    for stamp in stamps:
-        verdict = w.check_stamp("js", stamp)
-        got.append(verdict.value)
-        if verdict in (StampVerdict.OK, StampVerdict.JUMPED_BACK):
-            w.mark("js", stamp, stamp)
-    assert got == verdicts
-    assert w.dropped[0] == sum(v in ("duplicate", "out_of_order") for v in verdicts)
+def test_stale_limit_is_periods_with_a_floor(period_s, periods, floor_s, limit_s):
+    assert stale_limit_s(period_s, periods, floor_s) == pytest.approx(limit_s)
 
 
-def test_rejections_are_taken_once_and_forget_clears():
-    w = watchdog()
-    w.reject("imu", "orientation has NaN")
-    w.reject("js", "joint 'knee' missing")
-    assert w.take_rejection() == ("js", "joint 'knee' missing")
-    assert w.take_rejection() is None
-    w.mark("js", 5.0)
-    w.forget()
-    assert w.first_stale(5.0) == 0 and math.isinf(w.age(0, 5.0))
+def test_rejections_are_noticed_once_by_every_reader_and_described():
+    w, ledger = watchdog()
+    other, _ = watchdog(ledger=ledger)  # a second command channel reads the same ledger
+    assert w.new_rejection() is None
+    ledger.reject("imu", "orientation has NaN")
+    ledger.reject("js", "joint 'knee' missing")
+    assert w.new_rejection() == ("js", "joint 'knee' missing")
+    assert w.new_rejection() is None
+    assert other.new_rejection() == ("js", "joint 'knee' missing")  # not consumed by the first reader
+    ledger.snapshot(5.0)
+    assert w.first_stale() == 0 and math.isinf(w.age(0))
+    assert w.describe_stale(0) == "input 'js' not received yet"
+    ledger.mark("js", 4.9)
+    ledger.snapshot(5.0)
+    assert w.describe_stale(0) == "input 'js' is 100 ms old (limit 30 ms)"
+
+
+def test_watchdog_and_ledger_must_agree_on_the_inputs():
+    with pytest.raises(ValueError, match="ledger tracks 2 inputs"):
+        InputWatchdog(["a", "b", "c"], [True] * 3, 0.1, Arrivals(["a", "b"]))
 
 
 @pytest.mark.parametrize("burst, window, pattern, trips", [
@@ -72,6 +74,18 @@ def test_deadline_burst(burst, window, pattern, trips):
     assert detector.total_missed == sum(pattern)
 
 
+@pytest.mark.parametrize("burst, window, rate, sizes", [
+    (0, 0, 500.0, (250, 500)),  # default: half of one second of ticks
+    (0, 0, 50.0, (25, 50)),
+    (5, 50, 500.0, (5, 50)),  # explicit sizes are kept
+    (80, 0, 50.0, (80, 80)),  # a burst larger than one second of ticks widens the window
+])
+def test_burst_sizes(burst, window, rate, sizes):
+    assert burst_sizes(burst, window, rate) == sizes
+    DeadlineBurstDetector(*sizes)
+
+
 def test_deadline_burst_rejects_bad_sizes():
     with pytest.raises(ValueError):
         DeadlineBurstDetector(6, 5)
+    assert np.isfinite(stale_limit_s(0.01, 3, 0.0))

@@ -18,6 +18,7 @@ HOLD_S = 5.0
 
 
 def test_franka_reaches_posestamped_targets_through_the_node(dds_env, tmp_path, monkeypatch):  # noqa: F811
+    from leapp_ros.demo.limits import limit_arguments
     from leapp_ros.demo.operator import ReachOperator
     from leapp_ros.demo.processes import ChildProcess
     from leapp_ros.transport import make_transport
@@ -28,10 +29,12 @@ def test_franka_reaches_posestamped_targets_through_the_node(dds_env, tmp_path, 
         monkeypatch.setenv(name, value)
     env = dict(__import__("os").environ)
     transport_args = ["--transport", "dds", "--discovery", "loopback"]
-    children = [ChildProcess("sim", ["sim", str(REPO / "examples" / "franka_fr3" / "sim.yaml"), *transport_args,
+    sim_config = REPO / "examples" / "franka_fr3" / "sim.yaml"
+    children = [ChildProcess("sim", ["sim", str(sim_config), *transport_args,
                                      "--duration", "120"], env, tmp_path),
                 ChildProcess("deploy", ["run", str(bundle), *transport_args, "--rate", "30",
-                                        "--param", "base_frame:=base_link"], env, tmp_path)]
+                                        "--param", "base_frame:=base_link",
+                                        *limit_arguments(sim_config)], env, tmp_path)]
     transport = make_transport("dds", "franka_operator", domain_id=int(dds_env["ROS_DOMAIN_ID"]))
     try:
         operator = ReachOperator(transport, TARGETS, HOLD_S, base_frame="base_link",

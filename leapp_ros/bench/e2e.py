@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 import yaml
 
+from leapp_ros import diagnostic_keys as K
 from leapp_ros.bench.fake_robot import set_stamp, topic_messages
 from leapp_ros.bench.process import ProcessMeter
 from leapp_ros.bench.stats import latency_stats
@@ -37,8 +38,8 @@ from leapp_ros.message_types import DIAGNOSTIC_ARRAY, FLOAT64_MULTI_ARRAY, JOINT
 from leapp_ros.percentiles import percentiles
 
 ACTIVATE_TIMEOUT_S = 30.0
-NODE_DIAGNOSTICS = ("achieved rate (Hz)", "tick latency p50 (ms)", "tick latency p99 (ms)", "tick latency max (ms)",
-                    "tick deadline misses", "deadline misses", "safety state", "backend")
+NODE_DIAGNOSTICS = (K.ACHIEVED_RATE_HZ, K.TICK_LATENCY_P50_MS, K.TICK_LATENCY_P99_MS, K.TICK_LATENCY_MAX_MS,
+                    K.TICK_DEADLINE_MISSES, K.SAFETY_DEADLINE_MISSES, K.SAFETY_STATE, K.BACKEND)
 WARMUP_S = 1.0  # after the first target: discovery settles, caches warm
 
 
@@ -176,6 +177,7 @@ def _start_node(bundle: Bundle, options: BackendOptions, rate_hz: float, env: di
                "--discovery", "loopback", "--activate-timeout", str(ACTIVATE_TIMEOUT_S), "--rate", str(rate_hz),
                "--backend", options.backend, "--param", f"device:={options.device}",
                "--param", "tick_on:=joint_states", "--param", "diagnostics_period_s:=0.5",
+               "--param", "safety.allow_no_joint_limits:=true",  # a stand-in robot without a URDF
                "--log-level", "warning"]
     with open(log_path, "w") as log:
         return subprocess.Popen(command, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT)
@@ -200,7 +202,8 @@ def _tail(path: str, lines: int = 8) -> str:
 
 
 # ---------------------------------------------------------------- exact pairing through a passthrough bundle
-SEQUENCED_DOC = """Exact pairing (`python -m leapp_ros.bench.e2e`): joint-state message in -> target message out, two processes over DDS.
+SEQUENCED_DOC = """Exact pairing (`python -m leapp_ros.bench.e2e`): joint-state message in -> target message out,
+two processes over DDS.
 
     python -m leapp_ros.bench.e2e --rate 500 --seconds 60 --mode event --json out.json
 
@@ -287,7 +290,8 @@ def run_sequenced(rate: float, seconds: float, mode: str, warmup: float = 3.0) -
               "--param", f"tick_on:={'joint_states' if mode == 'event' else 'timer'}",
               "--param", "diagnostics_period_s:=1.0",
               # measure the pipeline, not the safety policy: deadline bursts must not put the node in HOLD
-              "--param", "safety.deadline_burst:=1000000000", "--param", "safety.deadline_window:=1000000000"]
+              "--param", "safety.deadline_burst:=1000000000", "--param", "safety.deadline_window:=1000000000",
+              "--param", "safety.allow_no_joint_limits:=true"]  # a stand-in robot without a URDF
     node = subprocess.Popen([sys.executable, "-m", "leapp_ros.node.run_cli", str(bundle), "--transport", "dds",
                              "--discovery", "loopback", "--rate", str(rate), "--log-level", "warning", *params],
                             env={**os.environ, **env}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -324,11 +328,13 @@ def run_sequenced(rate: float, seconds: float, mode: str, warmup: float = 3.0) -
         "latency_ms": percentiles(got, (50, 90, 99, 99.9))
         | {"max": float(got.max()) if got.size else None, "mean": float(got.mean()) if got.size else None},
         "late_over_one_period": int((got > period * 1e3).sum()),
-        "node_deadline_misses": last_diag.get("tick deadline misses"),
-        "node_safety_deadline_misses": last_diag.get("deadline misses"),
-        "node_tick_latency_ms": {k2: last_diag.get(f"tick latency {k2} (ms)") for k2 in ("p50", "p99", "max")},
-        "node_achieved_rate_hz": last_diag.get("achieved rate (Hz)"),
-        "node_safety_state": last_diag.get("safety state"),
+        "node_deadline_misses": last_diag.get(K.TICK_DEADLINE_MISSES),
+        "node_safety_deadline_misses": last_diag.get(K.SAFETY_DEADLINE_MISSES),
+        "node_tick_latency_ms": {"p50": last_diag.get(K.TICK_LATENCY_P50_MS),
+                                 "p99": last_diag.get(K.TICK_LATENCY_P99_MS),
+                                 "max": last_diag.get(K.TICK_LATENCY_MAX_MS)},
+        "node_achieved_rate_hz": last_diag.get(K.ACHIEVED_RATE_HZ),
+        "node_safety_state": last_diag.get(K.SAFETY_STATE),
         "cpu_count": os.cpu_count(),
     }
     if not got.size:

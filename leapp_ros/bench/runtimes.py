@@ -48,11 +48,11 @@ def random_inputs(bundle: Bundle, seed: int = 0) -> dict[str, np.ndarray]:
 
 def engine_runtime(bundle: Bundle, options: BackendOptions, frame: dict[str, np.ndarray],
                    label: str = "leapp_ros") -> Runtime:
-    """Our engine as `options` ask (the device engine, state kept on the GPU, for CUDA devices)."""
-    from leapp_ros.engine.autoselect import build_engine
+    """Our engine from the node's engine factory (auto measures the candidates; the device engine on CUDA)."""
+    from leapp_ros.engine.autoselect import create_engine
 
-    engine = build_engine(bundle, options)
-    describe = engine.describe()
+    engine, choice = create_engine(bundle, options)
+    describe = [{**d, "choice": choice} for d in engine.describe()]
     backend = ",".join(sorted({str(d["backend"]) for d in describe}))
     return Runtime("leapp_ros", backend, lambda: engine.run(frame), engine.close, label, describe)
 
@@ -84,5 +84,20 @@ def inference_manager_runtime(bundle: Bundle, frame: dict[str, np.ndarray]) -> R
     except ImportError:
         return None
     manager = InferenceManager(str(bundle.yaml_path))
-    tensors = {key: torch.from_numpy(value.copy()) for key, value in frame.items()}
+    # leapp puts jit/pt2 (and ONNX with ORT CUDA) models on the GPU when there is one: feed each input on the
+    # device of the node it goes to, and wait for the GPU inside the timed tick.
+    tensors = {key: torch.from_numpy(value.copy()).to(_manager_device(manager, key)) for key, value in frame.items()}
+    if any(t.device.type == "cuda" for t in tensors.values()):
+        def tick() -> object:
+            result = manager.run_policy(tensors)
+            torch.cuda.synchronize()
+            return result
+        return Runtime("leapp.InferenceManager", "leapp", tick)
     return Runtime("leapp.InferenceManager", "leapp", lambda: manager.run_policy(tensors))
+
+
+def _manager_device(manager: object, key: str) -> str:
+    """The device leapp holds `node/input` on (its value buffers), cpu when it does not say."""
+    node, _, name = key.partition("/")
+    value = getattr(manager, "value_dict", {}).get(node, {}).get(name)
+    return str(getattr(value, "device", "cpu"))

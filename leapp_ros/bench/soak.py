@@ -21,13 +21,17 @@ from typing import Any
 import numpy as np
 import yaml
 
+from leapp_ros import diagnostic_keys as K
 from leapp_ros.message_types import DIAGNOSTIC_ARRAY
+from leapp_ros.node.lifecycle import State as LifecycleState
 from leapp_ros.percentiles import percentiles
+from leapp_ros.safety import SafetyState
 
 DEFAULT_OUTPUT = Path("out") / "soak.json"  # out/ is git-ignored
 DEFAULT_BUNDLE = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures" / "bundles" / "anymal_like_flat"
 # 500 Hz in Python: 3 periods (6 ms) is below the scheduling jitter of a Python publisher; 10 periods = 20 ms.
-SAFETY = {"ramp_in_duration_s": 0.5, "ramp_in_velocity_cap": 2.0, "stale_periods": 10}
+SAFETY = {"ramp_in_duration_s": 0.5, "ramp_in_velocity_cap": 2.0, "stale_periods": 10,
+          "allow_no_joint_limits": True}  # the stand-in robot has no URDF
 
 
 def _number(values: dict[str, str], key: str) -> float:
@@ -51,8 +55,8 @@ class DiagnosticsLog:
         with self._lock:
             self.values = values
             self.samples += 1
-            p99 = _number(values, "tick latency p99 (ms)")
-            if p99 == p99 and values.get("lifecycle state") == "active":
+            p99 = _number(values, K.TICK_LATENCY_P99_MS)
+            if p99 == p99 and values.get(K.LIFECYCLE_STATE) == LifecycleState.ACTIVE:
                 self.worst_p99_ms = max(self.worst_p99_ms, p99)
 
     def snapshot(self) -> dict[str, str]:
@@ -92,7 +96,7 @@ def run_soak(bundle: Path, duration_s: float, rate_hz: float, warmup_s: float, o
     load: list[float] = []  # 1-minute load average of the host: other processes skew every timing figure
     started = time.monotonic()
     try:
-        while diagnostics.snapshot().get("safety state") != "ACTIVE":
+        while diagnostics.snapshot().get(K.SAFETY_STATE) != SafetyState.ACTIVE:
             if node.poll() is not None or time.monotonic() - started > 60:
                 raise RuntimeError(f"the node did not reach ACTIVE:\n{log_path.read_text()[-3000:]}")
             time.sleep(0.1)
@@ -112,9 +116,9 @@ def run_soak(bundle: Path, duration_s: float, rate_hz: float, warmup_s: float, o
                 if len(rss) % 12 == 0:
                     v = diagnostics.snapshot()
                     print(f"soak: t={now - active_at:5.0f} s rss={rss[-1][1] / 2**20:.1f} MiB "
-                          f"state={v.get('safety state')} p99={v.get('tick latency p99 (ms)')} ms "
-                          f"misses={v.get('tick deadline misses', v.get('deadline misses'))} "
-                          f"transitions={v.get('safety transitions')}", flush=True)
+                          f"state={v.get(K.SAFETY_STATE)} p99={v.get(K.TICK_LATENCY_P99_MS)} ms "
+                          f"misses={v.get(K.TICK_DEADLINE_MISSES)} transitions={v.get(K.SAFETY_TRANSITIONS)}",
+                          flush=True)
             time.sleep(0.2)
         final = diagnostics.snapshot()
         rss.append((time.monotonic() - active_at, process.memory_info().rss))
@@ -135,16 +139,15 @@ def run_soak(bundle: Path, duration_s: float, rate_hz: float, warmup_s: float, o
         "node_exit_code": rc, "traceback_in_node_log": "Traceback" in node_log,
         "rss_mib_start": rss[0][1] / 2**20, "rss_mib_after_warmup": after_warmup[0] / 2**20,
         "rss_mib_end": rss[-1][1] / 2**20, "rss_growth_mib_after_warmup": (after_warmup[-1] - after_warmup[0]) / 2**20,
-        "deadline_misses": _number(final, "tick deadline misses" if "tick deadline misses" in final
-                                   else "deadline misses"),
-        "safety_deadline_misses": final.get("safety deadline misses"),
-        "ticks": _number(final, "ticks"), "achieved_rate_hz": _number(final, "achieved rate (Hz)"),
-        "tick_latency_p50_ms_last_window": _number(final, "tick latency p50 (ms)"),
-        "tick_latency_p99_ms_last_window": _number(final, "tick latency p99 (ms)"),
+        "deadline_misses": _number(final, K.TICK_DEADLINE_MISSES),
+        "safety_deadline_misses": final.get(K.SAFETY_DEADLINE_MISSES),
+        "ticks": _number(final, K.TICKS), "achieved_rate_hz": _number(final, K.ACHIEVED_RATE_HZ),
+        "tick_latency_p50_ms_last_window": _number(final, K.TICK_LATENCY_P50_MS),
+        "tick_latency_p99_ms_last_window": _number(final, K.TICK_LATENCY_P99_MS),
         "tick_latency_p99_ms_worst_window": diagnostics.worst_p99_ms,
-        "tick_latency_max_ms": _number(final, "tick latency max (ms)"),
-        "safety_state_end": final.get("safety state"), "safety_transitions": _number(final, "safety transitions"),
-        "targets_clamped": _number(final, "targets clamped"),
+        "tick_latency_max_ms": _number(final, K.TICK_LATENCY_MAX_MS),
+        "safety_state_end": final.get(K.SAFETY_STATE), "safety_transitions": _number(final, K.SAFETY_TRANSITIONS),
+        "targets_clamped": _number(final, K.TARGETS_CLAMPED),
         "commands_received": commands, "commands_non_finite": robot.received.non_finite,
         **{f"command_gap_ms_{q}": v for q, v in percentiles(gaps_ms).items()},
         "command_gap_ms_max": float(gaps_ms.max()) if len(gaps_ms) else None,
@@ -175,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
     summary = {k: v for k, v in report.items() if k != "rss_samples_mib"}
     print(json.dumps(summary, indent=2))
     ok = (report["node_exit_code"] == 0 and not report["traceback_in_node_log"]
-          and report["commands_non_finite"] == 0 and report["safety_state_end"] == "ACTIVE")
+          and report["commands_non_finite"] == 0 and report["safety_state_end"] == SafetyState.ACTIVE)
     return 0 if ok else 1
 
 

@@ -1,9 +1,12 @@
-"""Input side of a binding plan: per-port live buffers, per-topic decoders, staleness and command timeouts."""
+"""Input side of a binding plan and the node's one input ledger: per-port live buffers, per-topic decoders, and
+for every port when its last message arrived, its header stamp order, rejections, staleness and command timeouts."""
 
 from __future__ import annotations
 
+import math
 import threading
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Any
 
 import numpy as np
@@ -12,6 +15,34 @@ from leapp_ros.binding.roles import Role
 from leapp_ros.bundle import Port
 
 NEVER = -1  # received_ns of a port that never arrived
+CLOCK_JUMP_S = 1.0  # a header stamp going back by more than this is a clock reset (sim time), not disorder
+
+
+class Arrival(str, Enum):
+    """What the ledger made of one message."""
+
+    ACCEPTED = "accepted"
+    DROPPED = "dropped"  # duplicate, out-of-order or future header stamp: refreshes nothing
+    REJECTED = "rejected"  # refused whole by the decoder (NaN/Inf, missing joint, wrong length)
+
+
+class StampVerdict(str, Enum):
+    """How a message's header stamp relates to the previous accepted one on the same topic."""
+
+    OK = "ok"
+    DUPLICATE = "duplicate"  # same stamp again: drop, it refreshes nothing
+    OUT_OF_ORDER = "out_of_order"  # older than the last one: drop
+    JUMPED_BACK = "jumped_back"  # older by more than the jump threshold: a clock reset, accept and re-base
+
+
+def stamp_seconds(msg: Any) -> float | None:
+    """The message's header stamp in seconds; None without a header or with a zero stamp (drivers that leave it
+    unset), which then relies on arrival time alone."""
+    header = getattr(msg, "header", None)
+    if header is None:
+        return None
+    stamp = header.stamp.sec + header.stamp.nanosec * 1e-9
+    return stamp if stamp > 0.0 else None
 
 
 @dataclass
@@ -54,16 +85,38 @@ class TopicInput:
     bindings: list[InputBinding]
     accepted: int = 0
     rejected: int = 0
+    dropped: int = 0  # duplicate / out-of-order header stamps
+    future: int = 0  # header stamps ahead of arrival by more than the tolerance (dropped, also counted here)
     last_rejection: str | None = None
+    last_stamp_s: float = -math.inf  # header stamp of the last accepted message
+
+    def judge_stamp(self, stamp_s: float, clock_jump_s: float = CLOCK_JUMP_S) -> StampVerdict:
+        """Judge a header stamp against the last accepted one (re-bases on a clock reset)."""
+        last = self.last_stamp_s
+        if stamp_s > last:
+            return StampVerdict.OK
+        if stamp_s < last - clock_jump_s:
+            return StampVerdict.JUMPED_BACK
+        return StampVerdict.DUPLICATE if stamp_s == last else StampVerdict.OUT_OF_ORDER
 
 
 class InputPlan:
-    """Owns the input buffers. Transport threads call `on_message`; the tick calls `snapshot`."""
+    """Owns the input buffers and is the one record of what arrived when (the ledger safety reads its ages from).
+
+    Transport threads call `receive` (stamp order, decode, commit, arrival time); the tick calls `snapshot`, which
+    copies the values into the engine feed and computes every port's age since arrival (`ages_s`, seconds, inf
+    when never received). Rejections are counted (`rejected_total`) with the last one kept (`last_rejection`), so
+    any number of readers can notice new ones without consuming them.
+    """
 
     def __init__(self, bindings: list[InputBinding], topics: list[TopicInput]) -> None:
         self.bindings = bindings
         self.topics = topics
         self.lock = threading.Lock()
+        self.rejected_total = 0
+        self.future_tolerance_s = math.inf  # a stamp further ahead of the node's clock at arrival is dropped
+        self.last_rejection: tuple[int, str] | None = None  # (binding index, reason) of the newest rejection
+        self._last_now_ns = NEVER
         # The engine's feed: one array per external input, written only by `snapshot`.
         self.engine_inputs: dict[str, np.ndarray] = {b.key: np.zeros(b.port.shape, b.port.dtype) for b in bindings
                                                      if b.feeds_engine}
@@ -76,7 +129,26 @@ class InputPlan:
         self._received = np.full(len(bindings), NEVER, dtype=np.int64)
         self._ages_ns = np.zeros(len(bindings), dtype=np.int64)
         self._index = {id(b): i for i, b in enumerate(bindings)}
-        self.ages_s = np.full(len(bindings), np.inf)  # per-port age at the last snapshot (diagnostics)
+        self.ages_s = np.full(len(bindings), np.inf)  # per-port age at the last snapshot (safety, diagnostics)
+        self._never = np.ones(len(bindings), dtype=bool)
+
+    def receive(self, topic: TopicInput, msg: Any, now_ns: int) -> Arrival:
+        """A message arrived on `topic` at `now_ns` (node clock): judge its stamp, decode and commit it."""
+        stamp_s = stamp_seconds(msg)
+        if stamp_s is not None:
+            if now_ns > 0 and stamp_s > now_ns * 1e-9 + self.future_tolerance_s:  # 0: no clock yet (sim time)
+                topic.future += 1  # a spoofer or a wrong clock; never the last stamp (it would drop the real ones)
+                topic.dropped += 1
+                return Arrival.DROPPED
+            verdict = topic.judge_stamp(stamp_s)
+            if verdict is StampVerdict.DUPLICATE or verdict is StampVerdict.OUT_OF_ORDER:
+                topic.dropped += 1
+                return Arrival.DROPPED
+        if self.on_message(topic, msg, now_ns) is not None:
+            return Arrival.REJECTED
+        if stamp_s is not None:
+            topic.last_stamp_s = stamp_s
+        return Arrival.ACCEPTED
 
     def array(self, key: str) -> np.ndarray:
         """The snapshot array of input `key` (an engine input or a measured-only input)."""
@@ -89,6 +161,9 @@ class InputPlan:
         if reason is not None:
             topic.rejected += 1
             topic.last_rejection = f"{topic.topic}: {reason}"
+            with self.lock:
+                self.last_rejection = (self._index[id(topic.bindings[0])], topic.last_rejection)
+                self.rejected_total += 1
             return topic.last_rejection
         with self.lock:
             for binding, was_filled in zip(topic.bindings, filled):
@@ -103,12 +178,17 @@ class InputPlan:
     def snapshot(self, now_ns: int) -> bool:
         """Copy the latest values into `engine_inputs`; commands past their timeout become zero.
 
-        Returns True when every required input has arrived and no state input is stale.
+        Returns True when every required input has arrived and no state input is stale. A clock that went back
+        (sim time reset) forgets every arrival: each input counts as never received until its next message.
         """
         ok = True
         with self.lock:
+            if now_ns < self._last_now_ns:
+                self._forget()
+            self._last_now_ns = now_ns
             ages = self._ages_ns
             np.subtract(now_ns, self._received, out=ages)
+            np.equal(self._received, NEVER, out=self._never)
             for i, (binding, target) in enumerate(self._pairs):
                 never = self._received[i] == NEVER
                 late = never or ages[i] > self._timeouts_ns[i]
@@ -120,9 +200,17 @@ class InputPlan:
                 np.copyto(target, binding.value)
                 if late and (binding.required or not never):
                     ok = False
-        np.multiply(ages, 1e-9, out=self.ages_s)
-        self.ages_s[self._received == NEVER] = np.inf
+            np.maximum(ages, 0, out=ages)  # a message may land between the tick's clock read and the lock
+            np.multiply(ages, 1e-9, out=self.ages_s)
+            np.copyto(self.ages_s, np.inf, where=self._never)
         return ok
+
+    def _forget(self) -> None:
+        for binding in self.bindings:
+            binding.received_ns = NEVER
+        self._received.fill(NEVER)
+        for topic in self.topics:
+            topic.last_stamp_s = -math.inf
 
     def missing(self) -> list[str]:
         """Required inputs that never arrived, with the last rejection reason of their topic."""
@@ -135,7 +223,7 @@ class InputPlan:
         return result
 
     def stale(self, now_ns: int) -> list[str]:
-        """State inputs (not commands) older than their timeout, for error messages."""
+        """State inputs (not commands) older than their timeout (`input_timeout_s`), for error messages."""
         return [f"'{b.port.name}' from {b.topic} ({(now_ns - b.received_ns) * 1e-9:.3f} s old)"
                 for b in self.bindings
                 if not b.zero_on_timeout and b.received_ns != NEVER and now_ns - b.received_ns > b.timeout_s * 1e9]
@@ -147,9 +235,13 @@ class InputPlan:
                 binding.value.fill(0)
                 binding.received_ns = NEVER
             self._received.fill(NEVER)
+            self._last_now_ns = NEVER
+            self.rejected_total = 0
+            self.last_rejection = None
             for topic in self.topics:
-                topic.accepted = topic.rejected = 0
+                topic.accepted = topic.rejected = topic.dropped = topic.future = 0
                 topic.last_rejection = None
+                topic.last_stamp_s = -math.inf
 
     def value_of(self, role: Role) -> np.ndarray | None:
         """The engine-feed array of the first input with `role` (e.g. measured joint positions), or None."""

@@ -12,6 +12,7 @@ from leapp_ros.text import quote
 PIPELINE_KEYS = {
     SchemaVersion.LEAPP_0_7: {"configs", "data_flow", "feedback_flow", "initial_values", "inputs", "outputs"},
     SchemaVersion.LEAPP_0_5: {"data_flow", "feedback_flow", "initial_values", "inputs", "outputs"},
+    SchemaVersion.ISAAC_ROS_DEPLOY: {"data_flow", "feedback_flow", "initial_values", "inputs", "outputs"},
     SchemaVersion.LEAPP_0_3: {"configs", "data_flow", "feedback_connections", "feedback_flow", "initial_values",
                               "inputs", "outputs"},
 }

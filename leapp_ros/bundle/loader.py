@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from leapp_ros.bundle import bounds, dialects, files
+from leapp_ros.bundle import bounds, dialects, files, isaac_ros_deploy, warp
 from leapp_ros.bundle.graph import build_graph
 from leapp_ros.bundle.guard import guarded_load
 from leapp_ros.bundle.integrity import verified_model_bytes
@@ -56,8 +56,13 @@ def _load_bundle(path: str | Path, *, verify_hashes: bool = True) -> Bundle:
         return BundleError(message, file=file, node=node, port=port)
 
     data = _read_yaml(yaml_path, fail)
-    schema, leapp_version, config_version = dialects.detect(data["system information"], fail)
     tolerances: list[str] = []
+    if isaac_ros_deploy.recognises(data):
+        data, notes = isaac_ros_deploy.to_leapp(data, yaml_path.parent, fail)
+        tolerances.extend(notes)
+        schema, leapp_version, config_version = SchemaVersion.ISAAC_ROS_DEPLOY, "", None
+    else:
+        schema, leapp_version, config_version = dialects.detect(data["system information"], fail)
     allowed = LEGACY_TOP_LEVEL_KEYS if schema is SchemaVersion.LEAPP_0_3 else TOP_LEVEL_KEYS
     vendor = {key: data[key] for key in data if key not in allowed}  # kept and reported, never a refusal
     tolerances.extend(f"top-level block '{key}' is not LEAPP's: kept as a vendor block" for key in vendor)
@@ -88,7 +93,8 @@ def _read_yaml(path: Path, fail) -> dict[str, Any]:
     data = read_yaml_file(path, fail)
     if not isinstance(data, dict):
         raise fail("a bundle YAML must be a mapping with 'models', 'pipeline' and 'system information'")
-    missing = [k for k in ("models", "pipeline", "system information") if k not in data]
+    required = ("models", "pipeline") + (() if isaac_ros_deploy.recognises(data) else ("system information",))
+    missing = [k for k in required if k not in data]
     if missing:
         raise fail(f"missing required top-level keys {missing}")
     return data
@@ -133,12 +139,13 @@ def _parse_node(name: Any, raw: Any, directory: Path, verify_hashes: bool, fail,
         raise node_fail("the node was not exported (model_path/backend is null); such a bundle cannot run")
     if not isinstance(backend, str) or backend not in BACKENDS:
         raise node_fail(f"unsupported backend {quote(backend)} (supported: {', '.join(BACKENDS)})")
-    if bounds.count(params.get("warp_segments"), "parameters.warp_segments", node_fail) > 0:
-        raise node_fail("the model uses Warp custom ops (warp_segments > 0), which need LEAPP's native Warp "
-                        "runtime; leapp_ros does not run them")
+    warp_segments = bounds.count(params.get("warp_segments"), "parameters.warp_segments", node_fail)
     model_path = files.resolve_inside(directory, params["model_path"], "model file", node_fail)
     model_bytes, sha256 = verified_model_bytes(model_path, BACKENDS[backend], params, directory, verify_hashes,
                                                node_fail)
+    warp_refusal = warp.refusal(BACKENDS[backend], model_bytes, warp_segments)  # names the kernels (bundle/warp.py)
+    if warp_refusal is not None:
+        raise node_fail(warp_refusal)
     return ModelNode(name=name, backend=BACKENDS[backend], model_path=model_path, sha256=sha256,
                      inputs=ports["inputs"], outputs=ports["outputs"], parameters=MappingProxyType(dict(params)),
                      model_bytes=model_bytes)

@@ -81,8 +81,9 @@ def run(args: argparse.Namespace) -> int:
     report.update(time_side_by_side(bundle, options, args, samples))
     if args.paced:
         from leapp_ros.bench.paced import run_paced
-        from leapp_ros.engine.autoselect import build_engine
-        with build_engine(bundle, options) as engine:
+        from leapp_ros.engine.autoselect import create_engine
+        engine, _ = create_engine(bundle, options)
+        with engine:
             frame = random_inputs(bundle, args.seed)
             report["paced"] = run_paced(lambda: engine.run(frame), rate, args.seconds)
     if args.e2e:

@@ -38,6 +38,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def run_demo(args: argparse.Namespace) -> dict:
+    from leapp_ros.demo.limits import limit_arguments
     from leapp_ros.transport import loopback_environment, make_transport
     from leapp_ros.transport.factory import rclpy_available
 
@@ -57,7 +58,7 @@ def run_demo(args: argparse.Namespace) -> dict:
         ChildProcess("sim", ["sim", str(example.sim_config), *transport_args, "--duration", str(sim_seconds)],
                      env, out),
         ChildProcess("deploy", ["run", str(example.bundle), *transport_args, "--backend", args.backend,
-                                "--param", "base_frame:=base"], env, out),
+                                "--param", "base_frame:=base", *limit_arguments(example.sim_config)], env, out),
     ]
     transport = None
     try:

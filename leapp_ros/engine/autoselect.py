@@ -203,3 +203,64 @@ def select(bundle: Bundle, *, warmup: int = 50, ticks: int = 500, recorded: Sequ
     if selection.chosen is None:
         raise LeappRosError(f"no backend can run bundle '{bundle.name}':\n{selection.table()}")
     return selection
+
+
+def available_candidates(bundle: Bundle, cuda_device: str = "cuda") -> tuple[list[Candidate], list[str]]:
+    """The candidates that can run on this machine, and one line per candidate family that cannot (and why)."""
+    import importlib.util
+
+    candidates = default_candidates(bundle, cuda_device)
+    formats = {node.backend for node in bundle.nodes}
+    skipped: list[str] = []
+    cuda = _cuda_reason(formats)
+    if cuda:
+        skipped.append(f"GPU candidates: {cuda}")
+        return [c for c in candidates if not c.on_device], skipped
+    if importlib.util.find_spec("tensorrt") is None:
+        skipped.append("tensorrt: the tensorrt module is not installed")
+        candidates = [c for c in candidates if c.backend != "tensorrt"]
+    return candidates, skipped
+
+
+def _cuda_reason(formats: set[str]) -> str:
+    """Why no GPU candidate can run here ('' when one can)."""
+    if formats <= {"onnx"}:
+        try:
+            import onnxruntime
+        except ImportError:
+            return "onnxruntime is not installed"
+        if "CUDAExecutionProvider" not in onnxruntime.get_available_providers():
+            return "this onnxruntime has no CUDAExecutionProvider"
+    try:
+        import torch
+    except ImportError:
+        return "PyTorch is not installed (the GPU engine needs torch with CUDA)"
+    if not torch.cuda.is_available():
+        return f"torch {torch.__version__} sees no CUDA device"
+    return ""
+
+
+def create_engine(bundle: Bundle, options: BackendOptions, *, log: Callable[[str], None] | None = None,
+                  warmup: int = 20, ticks: int = 200):
+    """The one engine factory (node, `bench`, `inspect`): returns (engine, a line saying what was chosen and why).
+
+    `backend: auto` on `device: cpu` measures every candidate that can run here (CPU runtime, ONNX Runtime CUDA,
+    torch-cuda with CUDA graphs, TensorRT when installed), drops those whose outputs differ from the CPU
+    reference over a run of ticks from reset, and keeps the fastest at p99. With one candidate nothing is timed.
+    An explicit backend, or a CUDA device, is built as asked (`DeviceEngine` on CUDA).
+    """
+    if options.backend != "auto" or options.device != "cpu":
+        engine = build_engine(bundle, options)
+        return engine, f"{options.backend} on {options.device} (as configured)"
+    candidates, skipped = available_candidates(bundle)
+    why = f" ({'; '.join(skipped)})" if skipped else ""
+    if len(candidates) == 1:
+        engine = build_engine(bundle, candidates[0].options(options))
+        return engine, f"auto: {candidates[0].label}, the only candidate here{why}"
+    selection = select(bundle, warmup=warmup, ticks=ticks, base=options, log=log, candidates=candidates)
+    chosen = selection.chosen
+    assert chosen is not None  # select raises when nothing can run
+    row = next(r for r in selection.rows if r.label == chosen.label)
+    engine = build_engine(bundle, chosen.options(options))
+    return engine, (f"auto: {chosen.label} (p99 {row.p99_us:.0f} us, fastest of "
+                    f"{sum(r.status == 'ok' for r in selection.rows)} matching the reference){why}")

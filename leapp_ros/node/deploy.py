@@ -10,32 +10,27 @@ from typing import Any, Mapping
 
 import numpy as np
 
+from leapp_ros import diagnostic_keys as K
 from leapp_ros.binding import BindingPlan, BindingSettings, compile_plan, format_binding_plan
+from leapp_ros.binding.inputs import Arrival
 from leapp_ros.bundle import load_bundle
 from leapp_ros.errors import ConfigurationError, EngineError, LeappRosError
 from leapp_ros.message_types import BOOL, DIAGNOSTIC_ARRAY, EMPTY, FLOAT64_MULTI_ARRAY, JOINT_STATE, STRING
 from leapp_ros.node import parameters as P
 from leapp_ros.node.channel import CommandChannel
 from leapp_ros.node.diagnostics import ERROR, OK, WARN, age_text, build_diagnostics
+from leapp_ros.node.guard import SafetyGuard
 from leapp_ros.node.lifecycle import Lifecycle, State
-from leapp_ros.node.timing import DeadlineLoop, LatencyStats
-from leapp_ros.safety.watchdog import StampVerdict
-from leapp_ros.text import exception_summary
+from leapp_ros.node.realtime import RealtimeReport, RealtimeSettings, ScheduledGc, apply_to_current_thread, lock_memory
+from leapp_ros.node.timing import STAGES, DeadlineLoop, TickProfile
+from leapp_ros.safety import Cause, PolicyAction, SafetyState
+from leapp_ros.text import clip, exception_summary
 from leapp_ros.transport import qos_profile
 
 LOG = logging.getLogger("leapp_ros.node")
-_DROPPED_STAMPS = (StampVerdict.DUPLICATE, StampVerdict.OUT_OF_ORDER)
+_SKIP, _RESET_AND_RUN = PolicyAction.SKIP, PolicyAction.RESET_AND_RUN
+SHUTDOWN_TICK_WAIT_S = 30.0  # shutdown waits this long for a tick blocked in inference before releasing the engine
 
-
-
-def _stamp_seconds(msg: Any) -> float | None:
-    """The message's header stamp in seconds; None without a header or with a zero stamp (drivers that leave it
-    unset), which then relies on receipt time alone."""
-    header = getattr(msg, "header", None)
-    if header is None:
-        return None
-    stamp = header.stamp.sec + header.stamp.nanosec * 1e-9
-    return stamp if stamp > 0.0 else None
 
 
 class DeployNode:
@@ -48,15 +43,22 @@ class DeployNode:
         self.lifecycle = Lifecycle()
         self.plan: BindingPlan | None = None
         self.engine: Any = None
+        self.engine_choice = ""
         self.channels: list[CommandChannel] = []
         self.rate_hz = 0.0
-        self.stats = LatencyStats()
+        self.stats = TickProfile()
+        self.realtime = RealtimeSettings.from_params(self.params)
+        self.realtime_report = RealtimeReport()
+        self._gc = ScheduledGc()
+        self._event_thread_ready = False
         self._tick_lock = threading.Lock()
         self._reset_requested = False
         self._loop: DeadlineLoop | None = None
         self._subscriptions: list[Any] = []
         self._event_topic: Any = None
         self._rejections_logged = 0
+        self._guard: SafetyGuard | None = None
+        self._engine_faults: dict[str, int] = {}  # exception type -> count (each type logged once)
         self._diag_stop = threading.Event()
         self._diag_thread: threading.Thread | None = None
         self.last_error: str | None = None
@@ -108,8 +110,9 @@ class DeployNode:
         self.rate_hz = rate
         plan = compile_plan(bundle, BindingSettings.from_params(params))
         self._check_types(plan)
-        self.engine = Engine(bundle, BackendOptions(backend=str(params["backend"]), device=str(params["device"])))
         self.plan = plan
+        self.engine, self.engine_choice = self._build_engine(bundle, BackendOptions(
+            backend=str(params["backend"]), device=str(params["device"]), intra_op_threads=int(params["threads"])))
         constant = self._warm_up()
         for gain in plan.outputs.gains:
             gain.constant = constant[gain.port.key]
@@ -120,6 +123,7 @@ class DeployNode:
                          for target in plan.outputs.targets]
         if not self.channels:
             raise ConfigurationError(f"bundle '{bundle.name}' has no joint target output to publish")
+        plan.inputs.future_tolerance_s = min(c.supervisor.config.future_stamp_tolerance_s for c in self.channels)
         for topic in plan.inputs.topics:
             self._subscriptions.append(self.transport.create_subscription(
                 topic.topic, topic.type_name, qos_profile(topic.qos), lambda msg, t=topic: self._on_input(t, msg)))
@@ -170,6 +174,11 @@ class DeployNode:
                 raise ConfigurationError(f"message type {type_name} is not available on the {self.transport.name} "
                                          f"transport: {exc}") from None
 
+    def _build_engine(self, bundle: Any, options: Any) -> tuple[Any, str]:
+        """The engine factory shared with `bench` and `inspect` (auto measures the candidates here)."""
+        from leapp_ros.engine.autoselect import create_engine
+        return create_engine(bundle, options, log=LOG.info)
+
     def _warm_up(self) -> dict[str, bool]:
         """Run the backend twice on different inputs (loads kernels); gains equal on both runs are constant."""
         assert self.plan is not None and self.engine is not None
@@ -194,20 +203,32 @@ class DeployNode:
         self.lifecycle.begin("activate")
         assert self.plan is not None
         missing = self.plan.inputs.missing()
-        if missing:
+        stale = [] if missing else self.plan.inputs.stale(self.transport.now_ns())
+        if missing or stale:
             self.lifecycle.fail("activate", back_to=State.INACTIVE)
-            error = ConfigurationError("cannot activate: required inputs have not arrived: " + "; ".join(missing))
+            error = ConfigurationError("cannot activate: " + (
+                "required inputs have not arrived: " + "; ".join(missing) if missing else
+                "inputs older than input_timeout_s: " + "; ".join(stale)))
             self._note_error(error)
             raise error
         self.stats.reset()
+        if self.realtime.lock_memory and not self.realtime_report.applied + self.realtime_report.refused:
+            lock_memory(self.realtime_report)
+        if self.realtime.gc == "scheduled":
+            self._gc.engage()  # everything configure allocated is frozen: collections never scan it again
+        self._event_thread_ready = False
         for channel in self.channels:
             channel.publish_constant_gains(self.transport.now_ns())
             if self.params["enable_on_activate"] or self.params["autostart"]:
                 channel.supervisor.enable("enable_on_activate")
         self.lifecycle.finish("activate")
         if self._event_topic is None:
-            self._loop = DeadlineLoop(1.0 / self.rate_hz, self.tick)
+            self._loop = DeadlineLoop(1.0 / self.rate_hz, self.tick, between_ticks=self._gc.step,
+                                      on_start=self._tick_thread_settings)
             self._loop.start()
+        state_topics = [t.topic for t in self.plan.inputs.topics if any(not b.role.is_command for b in t.bindings)]
+        self._guard = SafetyGuard(self.channels, self.transport, state_topics, 1.0 / self.rate_hz)
+        self._guard.start()
         self._start_diagnostics()
         self._publish_state()
         LOG.info("activated: ticking %s", f"at {self.rate_hz:.1f} Hz" if self._event_topic is None else
@@ -229,20 +250,33 @@ class DeployNode:
         self._publish_state()
 
     def shutdown(self) -> None:
-        """From any state: publish the safe command once, release everything, finalize."""
+        """From any state: publish the safe command once (first: a tick may be blocked in inference), wait for
+        that tick to finish (the engine is never closed under a running inference), release, finalize."""
         if self.lifecycle.state is State.FINALIZED:
             return
-        self._stop_loop()
         for channel in self.channels:
             channel.publish_shutdown_command(self.transport.now_ns())
+        self._stop_loop()
+        if self._tick_lock.acquire(timeout=SHUTDOWN_TICK_WAIT_S):
+            self._tick_lock.release()
+        else:
+            LOG.error("shutdown: a tick is still blocked after %.0f s; the engine is left open", SHUTDOWN_TICK_WAIT_S)
+            self.engine = None
         self._release()
         self.lifecycle.finalize()
         self._publish_state()
+
+    def _tick_thread_settings(self) -> None:
+        apply_to_current_thread(self.realtime, self.realtime_report)
 
     def _stop_loop(self) -> None:
         if self._loop is not None:
             self._loop.stop()
             self._loop = None
+        if self._guard is not None:
+            self._guard.stop()
+            self._guard = None
+        self._gc.release()
         self._diag_stop.set()
         if self._diag_thread is not None:
             self._diag_thread.join(timeout=2.0)
@@ -261,32 +295,26 @@ class DeployNode:
         if self.engine is not None:
             self.engine.close()
         self.engine, self.plan, self._event_topic = None, None, None
+        self._gc.release()
 
     # ------------------------------------------------------------------ inputs
     def _on_input(self, topic: Any, msg: Any) -> None:
+        """Transport thread: the input ledger records the arrival once (safety reads ages from it)."""
         plan = self.plan
         if plan is None:
             return
-        now = self.transport.now_ns()
-        stamp_s = _stamp_seconds(msg)
-        if stamp_s is not None and not self._stamp_in_order(topic, stamp_s):
-            return  # a duplicated or out-of-order stamp refreshes nothing (counted as dropped)
-        reason = plan.inputs.on_message(topic, msg, now)
-        now_s = now * 1e-9
-        for channel in self.channels:
-            watchdog = channel.supervisor.watchdog
-            for binding in topic.bindings:
-                if reason is not None:
-                    watchdog.reject(binding.port.name, reason)
-                elif binding.received_ns == now:
-                    watchdog.mark(binding.port.name, now_s, stamp_s)
-        if reason is not None:
+        arrival = plan.inputs.receive(topic, msg, self.transport.now_ns())
+        if arrival is Arrival.ACCEPTED:
+            if topic is self._event_topic and self.lifecycle.state is State.ACTIVE:
+                if not self._event_thread_ready:  # event mode ticks on the transport's thread: tune it once
+                    self._event_thread_ready = True
+                    self._tick_thread_settings()
+                self.tick(False)
+                self._gc.step()
+        elif arrival is Arrival.REJECTED:
             self._rejections_logged += 1
             if self._rejections_logged <= 5 or self._rejections_logged % 100 == 0:
-                LOG.warning("rejected message (%d so far): %s", self._rejections_logged, reason)
-            return
-        if topic is self._event_topic and self.lifecycle.state is State.ACTIVE:
-            self.tick(False)
+                LOG.warning("rejected message (%d so far): %s", self._rejections_logged, topic.last_rejection)
 
     # ------------------------------------------------------------------ the tick
     def tick(self, deadline_missed: bool) -> None:
@@ -294,35 +322,41 @@ class DeployNode:
         if not self._tick_lock.acquire(blocking=False):
             return  # a tick is still running (event mode): drop this one rather than queue
         try:
-            start = time.monotonic_ns()
+            clock = time.monotonic_ns
+            start = clock()
             plan, engine = self.plan, self.engine
             if plan is None or engine is None:
                 return
             now = self.transport.now_ns()
             plan.inputs.snapshot(now)
+            inputs_done = clock()
             now_s = now * 1e-9
             run = False
             reset = self._reset_requested
             self._reset_requested = False
             for channel in self.channels:
                 action = channel.begin(now_s, deadline_missed)
-                run = run or action.value != "skip"
-                reset = reset or action.value == "reset_and_run"
+                run = run or action is not _SKIP
+                reset = reset or action is _RESET_AND_RUN
+            safety_done = clock()
             outputs = None
+            fault = None
             if run:
                 try:
                     if reset:
                         engine.reset()
                     outputs = engine.run(plan.inputs.engine_inputs)
                     plan.outputs.gather(outputs)
-                except LeappRosError as exc:
+                except Exception as exc:  # noqa: BLE001 - any backend's error is an engine fault: HOLD
                     outputs = None
-                    self._note_error(exc)
+                    fault = self._engine_fault(exc)
             elif reset:
                 engine.reset()
+            engine_done = clock()
+            ran = outputs is not None
             for channel in self.channels:
-                channel.end(outputs is not None, now)
-            self.stats.record(time.monotonic_ns() - start)
+                channel.end(ran, now, fault)
+            self.stats.record(start, inputs_done, safety_done, engine_done, clock())
         except Exception as exc:  # noqa: BLE001 - the tick thread must survive; safety holds on the next tick
             self._note_error(exc)
             LOG.exception("tick failed")
@@ -341,24 +375,15 @@ class DeployNode:
         response.message = "feedback state reset at the next tick" if self.plan else "not configured"
         return response
 
-    def _stamp_in_order(self, topic: Any, stamp_s: float) -> bool:
-        """Ask every channel's watchdog about the stamp of each port `topic` feeds; False drops the message."""
-        ok = True
-        for channel in self.channels:
-            for binding in topic.bindings:
-                verdict = channel.supervisor.watchdog.check_stamp(binding.port.name, stamp_s)
-                if verdict in _DROPPED_STAMPS:
-                    ok = False
-        return ok
-
     def enable(self, detail: str = "enable requested") -> None:
         """Request RAMP_IN (refused by the supervisor while the e-stop is asserted or inputs are stale)."""
         for channel in self.channels:
             channel.supervisor.enable(detail)
 
     def disable(self, detail: str = "disable requested") -> None:
+        """INACTIVE at once, from the calling thread (a tick blocked in inference cannot publish after it)."""
         for channel in self.channels:
-            channel.supervisor.disable(detail)
+            channel.disable_now(detail, self.transport.now_ns())
 
     def _on_enable(self, msg: Any) -> None:
         if bool(msg.data):
@@ -378,9 +403,10 @@ class DeployNode:
         return response
 
     def _set_estop(self, asserted: bool, source: str) -> None:
+        """Applied and published from the receiving thread, never waiting for the tick (or its inference)."""
         for channel in self.channels:
             if asserted:
-                channel.supervisor.estop(source)
+                channel.estop_now(source, self.transport.now_ns())
             else:
                 channel.supervisor.release_estop(source)
 
@@ -405,6 +431,18 @@ class DeployNode:
     # ------------------------------------------------------------------ reporting
     def _note_error(self, exc: BaseException) -> None:
         self.last_error = str(exc)
+
+    def _engine_fault(self, exc: BaseException) -> tuple[Cause, str]:
+        """The HOLD cause of an inference error; each exception type is logged once, then only counted."""
+        kind = type(exc).__name__
+        detail = f"{kind}: {str(exc).strip()[:300]}"
+        self.last_error = detail
+        count = self._engine_faults[kind] = self._engine_faults.get(kind, 0) + 1
+        if count == 1:
+            LOG.error("inference failed (%s); the safety layer holds (engine_fault); further %s errors are counted "
+                      "in diagnostics", detail, kind)
+            LOG.debug("inference failure", exc_info=exc)
+        return Cause.ENGINE_FAULT, detail
 
     def _publish_safety_state(self) -> None:
         """`~/safety_state` (latched): `STATE cause: detail`, one line per command channel when there are several."""
@@ -431,35 +469,61 @@ class DeployNode:
         self._diag_thread.start()
 
     def diagnostics_values(self) -> tuple[int, str, dict[str, str]]:
+        """Everything /diagnostics shows (allocates freely: it runs on the diagnostics thread, not the tick)."""
         summary = self.stats.summary()
-        misses = self._loop.misses if self._loop is not None else 0
-        values = {"lifecycle state": self.lifecycle.state.value,
-                  "achieved rate (Hz)": f"{summary['rate_hz']:.2f}", "target rate (Hz)": f"{self.rate_hz:.2f}",
-                  "tick mode": str(self.params["tick_on"]),
-                  "tick latency p50 (ms)": f"{summary['p50_ms']:.3f}",
-                  "tick latency p99 (ms)": f"{summary['p99_ms']:.3f}",
-                  "tick latency max (ms)": f"{summary['max_ms']:.3f}",
-                  "tick deadline misses": str(misses), "ticks": str(self.stats.ticks),
-                  "transport": self.transport.name}
+        loop = self._loop
+        values = {K.LIFECYCLE_STATE: self.lifecycle.state.value,
+                  K.ACHIEVED_RATE_HZ: f"{summary['rate_hz']:.2f}", K.TARGET_RATE_HZ: f"{self.rate_hz:.2f}",
+                  K.TICK_MODE: str(self.params["tick_on"]),
+                  K.TICK_LATENCY_P50_MS: f"{summary['p50_ms']:.3f}",
+                  K.TICK_LATENCY_P99_MS: f"{summary['p99_ms']:.3f}",
+                  K.TICK_LATENCY_MAX_MS: f"{summary['max_ms']:.3f}",
+                  K.NODE_OVERHEAD_P50_US: f"{summary['overhead_p50_us']:.1f}",
+                  K.NODE_OVERHEAD_P99_US: f"{summary['overhead_p99_us']:.1f}",
+                  K.TICK_DEADLINE_MISSES: str(loop.misses if loop is not None else 0),
+                  K.TICKS: str(self.stats.ticks), K.TRANSPORT: self.transport.name,
+                  K.REALTIME: self.realtime_report.text(),
+                  K.GC: f"{self.realtime.gc} ({self._gc.collections} collections between ticks)"}
+        for stage in STAGES:
+            if f"{stage}_p50_us" in summary:
+                values[K.stage_latency(stage)] = (f"{summary[stage + '_p50_us']:.1f} / "
+                                                  f"{summary[stage + '_p99_us']:.1f}")
         if self.engine is not None:
-            values["backend"] = "; ".join(f"{d.get('node')}: {d.get('backend', d.get('name', '?'))}"
+            values[K.BACKEND] = "; ".join(f"{d.get('node')}: {d.get('backend', d.get('name', '?'))}"
+                                          f"{' on ' + str(d['device']) if d.get('device') else ''}"
                                           for d in self.engine.describe())
+            values[K.BACKEND_CHOICE] = self.engine_choice
         level, message = OK, "running"
         if self.plan is not None:
-            for binding, age in zip(self.plan.inputs.bindings, self.plan.inputs.ages_s):
-                values[f"input {binding.port.name} ({binding.topic}) age"] = age_text(float(age))
+            now = self.transport.now_ns()
+            for binding in self.plan.inputs.bindings:
+                age = (now - binding.received_ns) * 1e-9 if binding.received_ns >= 0 else float("inf")
+                late = "" if binding.zero_on_timeout or age <= binding.timeout_s else \
+                    f" (stale: older than {binding.timeout_s:g} s)"
+                values[f"input {binding.port.name} ({binding.topic}) age"] = age_text(max(age, 0.0)) + late
             for topic in self.plan.inputs.topics:
-                values[f"topic {topic.topic}"] = f"{topic.accepted} accepted, {topic.rejected} rejected" + (
+                values[f"topic {topic.topic}"] = (f"{topic.accepted} accepted, {topic.rejected} rejected, "
+                                                  f"{topic.dropped} dropped (stamp order), "
+                                                  f"{topic.future} stamped in the future") + (
                     f" (last: {topic.last_rejection})" if topic.last_rejection else "")
         for channel in self.channels:
             values.update(channel.supervisor.diagnostics())
-            state = channel.supervisor.state.value
-            if state in ("HOLD", "DAMP"):
+            state = channel.supervisor.state
+            if state in (SafetyState.HOLD, SafetyState.DAMP):
                 level, message = WARN, channel.supervisor.state_text()
-            elif state == "ESTOP":
+            elif state is SafetyState.ESTOP:
                 level, message = ERROR, channel.supervisor.state_text()
         if self.last_error:
-            values["last error"] = self.last_error
+            values[K.LAST_ERROR] = self.last_error
+        if self._engine_faults:
+            values[K.ENGINE_FAULTS] = ", ".join(f"{n} {kind}" for kind, n in self._engine_faults.items())
+        guard = self._guard
+        if guard is not None:
+            for topic, count in guard.publishers.items():
+                values[K.publishers(topic)] = str(count)
+            if guard.multiple_publishers and level == OK:
+                level, message = WARN, "; ".join(f"state topic {t} has {n} publishers"
+                                                 for t, n in guard.multiple_publishers.items())
         return level, message, values
 
     def publish_diagnostics(self) -> None:

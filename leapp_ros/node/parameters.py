@@ -19,7 +19,7 @@ class ParameterSpec:
     name: str
     default: Any
     description: str
-    type_name: str  # "string" | "double" | "integer" | "bool" | "string_array" | "double_array"
+    type_name: str  # "string" | "double" | "integer" | "bool" | "string_array" | "double_array" | "integer_array"
 
 
 def _source_specs() -> list[ParameterSpec]:
@@ -36,9 +36,13 @@ def _source_specs() -> list[ParameterSpec]:
 
 PARAMETERS: tuple[ParameterSpec, ...] = (
     ParameterSpec("bundle", "", "Path of the LEAPP bundle YAML (or its directory). Required.", "string"),
-    ParameterSpec("backend", "auto", "Inference backend: auto | onnxruntime | torch | ... (see leapp-ros backends).",
-                  "string"),
-    ParameterSpec("device", "cpu", "Inference device: cpu | cuda.", "string"),
+    ParameterSpec("backend", "auto", "Inference backend: auto (measure the candidates at configure, keep the fastest "
+                  "that matches the warm-up reference), or one of onnxruntime, torch, onnxruntime-cuda, torch-cuda, "
+                  "tensorrt (docs/engine.md).", "string"),
+    ParameterSpec("device", "cpu", "Inference device: cpu or cuda (cuda:N): cuda runs the GPU device engine "
+                  "(feedback state stays on the GPU).", "string"),
+    ParameterSpec("threads", 1, "Intra-op threads of the CPU runtimes (ONNX Runtime, torch); 1 keeps small "
+                  "policies fastest and steadiest.", "integer"),
     ParameterSpec("rate_hz", 0.0, "Policy rate in Hz; 0 = from the bundle (pipeline.configs.frequency, or "
                   "semantic.scene.dt for leapp 0.3 bundles). Required when the bundle states none.", "double"),
     ParameterSpec("tick_on", "timer", "timer: deadline-based tick at rate_hz; joint_states: tick on every accepted "
@@ -48,8 +52,9 @@ PARAMETERS: tuple[ParameterSpec, ...] = (
     ParameterSpec("imu_to_base_quat_xyzw", [0.0, 0.0, 0.0, 1.0], "Fixed rotation of the IMU frame in the base "
                   "frame [x, y, z, w] (v_base = R v_imu).", "double_array"),
     ParameterSpec("command_timeout_s", 0.5, "A velocity command older than this falls back to zero.", "double"),
-    ParameterSpec("input_timeout_s", 0.25, "A state input older than this counts as stale for activation and "
-                  "diagnostics (the safety watchdog uses safety.stale_periods).", "double"),
+    ParameterSpec("input_timeout_s", 0.25, "A state input older than this counts as stale for activation (refused) "
+                  "and diagnostics (marked stale); the safety watchdog holds on safety.stale_periods / "
+                  "safety.stale_floor_ms.", "double"),
     ParameterSpec("command_joints", [], "Joint order of Float64MultiArray targets (ros2_control "
                   "forward_command_controller 'joints'); empty = the output port's element_names order.",
                   "string_array"),
@@ -61,6 +66,14 @@ PARAMETERS: tuple[ParameterSpec, ...] = (
                   "activates. Off: an activated node stays INACTIVE until ~/enable (std_msgs/Bool true). autostart and "
                   "leapp-ros run turn it on.", "bool"),
     ParameterSpec("diagnostics_period_s", 1.0, "Period of /diagnostics messages.", "double"),
+    ParameterSpec("realtime.cpu_affinity", [], "CPUs the tick thread may run on (e.g. [1]); empty = inherited.",
+                  "integer_array"),
+    ParameterSpec("realtime.priority", 0, "SCHED_FIFO priority (1-99) of the tick thread; 0 = normal scheduling. "
+                  "Refused with a warning without CAP_SYS_NICE / an rtprio limit.", "integer"),
+    ParameterSpec("realtime.lock_memory", False, "mlockall() at activation (no page faults on the tick path); "
+                  "refused with a warning without CAP_IPC_LOCK / a memlock limit.", "bool"),
+    ParameterSpec("realtime.gc", "scheduled", "scheduled: freeze what configure allocated and run Python's garbage "
+                  "collector between ticks, never inside one; automatic: Python's default.", "string"),
     ParameterSpec("robot_description", "", "URDF text for joint limits (usually from robot_state_publisher).",
                   "string"),
     ParameterSpec("urdf_file", "", "URDF file for joint limits when robot_description is empty.", "string"),

@@ -7,10 +7,11 @@ from typing import Any
 from leapp_ros.errors import LeappRosError
 from leapp_ros.node import parameters as P
 from leapp_ros.node.deploy import DeployNode
+from leapp_ros.node.lifecycle import State as LifecycleState
 
 _ROS_TYPES = {"string": "PARAMETER_STRING", "double": "PARAMETER_DOUBLE", "integer": "PARAMETER_INTEGER",
               "bool": "PARAMETER_BOOL", "string_array": "PARAMETER_STRING_ARRAY",
-              "double_array": "PARAMETER_DOUBLE_ARRAY"}
+              "double_array": "PARAMETER_DOUBLE_ARRAY", "integer_array": "PARAMETER_INTEGER_ARRAY"}
 
 
 def make_lifecycle_node(node_name: str = P.NODE_NAME, **node_kwargs: Any) -> Any:
@@ -35,6 +36,8 @@ def make_lifecycle_node(node_name: str = P.NODE_NAME, **node_kwargs: Any) -> Any
                 default = spec.default
                 if spec.type_name == "string_array" and not default:
                     default = Parameter.Type.STRING_ARRAY  # an empty list would be typed as a byte array
+                elif spec.type_name == "integer_array" and not default:
+                    default = Parameter.Type.INTEGER_ARRAY
                 self.declare_parameter(spec.name, default, descriptor)
             self.transport = RclpyTransport(node=self, spin=False)
             self.core = DeployNode(self.transport, self._parameter_values(), topic_lifecycle=False)
@@ -48,16 +51,16 @@ def make_lifecycle_node(node_name: str = P.NODE_NAME, **node_kwargs: Any) -> Any
 
         def _autostart_once(self) -> None:
             self._start_timer.cancel()  # one shot, once the executor spins
-            if self._activation_timer is not None or self.core.lifecycle.state.value != "unconfigured":
+            if self._activation_timer is not None or self.core.lifecycle.state is not LifecycleState.UNCONFIGURED:
                 return
             self._activation_timer = self.create_timer(0.5, self._try_activate)
             self.trigger_configure()
 
         def _try_activate(self) -> None:
-            state = self.core.lifecycle.state.value
-            if state == "inactive":
+            if self.core.lifecycle.state is LifecycleState.INACTIVE:
                 self.trigger_activate()
-            if self.core.lifecycle.state.value in ("active", "finalized", "unconfigured"):
+            if self.core.lifecycle.state in (LifecycleState.ACTIVE, LifecycleState.FINALIZED,
+                                             LifecycleState.UNCONFIGURED):
                 self._activation_timer.cancel()
 
         def _run(self, step: Any, name: str) -> Any:

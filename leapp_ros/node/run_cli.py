@@ -31,8 +31,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--node-name", default=P.NODE_NAME)
     parser.add_argument("--namespace", default="/")
     parser.add_argument("--use-sim-time", action="store_true")
-    parser.add_argument("--discovery", choices=("loopback", "system"), default="system",
-                        help="DDS only: 'system' uses CYCLONEDDS_URI / Cyclone defaults, 'loopback' pins 127.0.0.1")
+    parser.add_argument("--discovery", choices=("loopback", "system"), default="loopback",
+                        help="DDS only: 'loopback' (default) finds peers on this host only (127.0.0.1); 'system' "
+                             "uses CYCLONEDDS_URI or Cyclone's defaults, to reach peers on other hosts")
     parser.add_argument("--activate-timeout", type=float, default=30.0,
                         help="seconds to wait for every required input before giving up (default 30)")
     parser.add_argument("--duration", type=float, default=0.0, help="run this many seconds, then shut down")
@@ -77,14 +78,19 @@ def run(args: argparse.Namespace) -> int:
         node = DeployNode(transport, params)
         node.configure()
         if not args.no_activate:
-            deadline = time.monotonic() + args.activate_timeout
+            began = time.monotonic()
             while True:
                 try:
                     node.activate()
                     break
                 except LeappRosError as exc:
-                    if time.monotonic() > deadline or stop.is_set():
-                        raise LeappRosError(f"{exc} (waited {args.activate_timeout:.0f} s)") from None
+                    waited = time.monotonic() - began
+                    if stop.is_set():  # Ctrl-C while waiting for the inputs: a normal way to stop, not an error
+                        print(f"leapp-ros run: interrupted before activation after {waited:.1f} s ({exc})",
+                              file=sys.stderr)
+                        return 0
+                    if waited > args.activate_timeout:
+                        raise LeappRosError(f"{exc} (waited {waited:.0f} s)") from None
                     time.sleep(0.05)
         started = time.monotonic()
         while not stop.wait(0.1):

@@ -1,4 +1,4 @@
-"""Tick timing: a deadline-based periodic loop (never sleep(period) after work) and latency statistics."""
+"""Tick timing: a deadline-based periodic loop (never sleep(period) after work) and per-stage tick profiles."""
 
 from __future__ import annotations
 
@@ -10,37 +10,64 @@ import numpy as np
 
 from leapp_ros.percentiles import percentiles
 
+# Stage boundaries the tick stamps with monotonic_ns: start, inputs copied, safety gate, engine, filter + publish.
+STAGES = ("inputs", "safety", "engine", "publish")
+_ENGINE = STAGES.index("engine")
 
-class LatencyStats:
-    """A preallocated ring of recent tick durations (ns) with percentile summaries for diagnostics."""
 
-    def __init__(self, capacity: int = 4096) -> None:
-        self._ring = np.zeros(capacity, dtype=np.int64)
+class TickProfile:
+    """A preallocated ring of per-stage tick durations (ns); the tick writes integers, the diagnostics thread
+    (or a benchmark) reads percentiles. Recording allocates nothing and takes no lock."""
+
+    def __init__(self, capacity: int = 8192) -> None:
+        self._stages = np.zeros((capacity, len(STAGES)), dtype=np.int64)
+        self._total = np.zeros(capacity, dtype=np.int64)
+        self._capacity = capacity
         self._count = 0
         self.ticks = 0
-        self.deadline_misses = 0
         self.max_ns = 0
         self._rate_mark: tuple[int, float] = (0, time.monotonic())
 
-    def record(self, duration_ns: int) -> None:
-        self._ring[self._count % len(self._ring)] = duration_ns
+    def record(self, t0: int, t1: int, t2: int, t3: int, t4: int) -> None:
+        """Stage boundaries of one tick (monotonic_ns): start, inputs, safety, engine, publish."""
+        row = self._count % self._capacity
+        stages = self._stages[row]
+        stages[0] = t1 - t0
+        stages[1] = t2 - t1
+        stages[2] = t3 - t2
+        stages[3] = t4 - t3
+        total = t4 - t0
+        self._total[row] = total
         self._count += 1
         self.ticks += 1
-        if duration_ns > self.max_ns:
-            self.max_ns = duration_ns
+        if total > self.max_ns:
+            self.max_ns = total
+
+    def window(self) -> tuple[np.ndarray, np.ndarray]:
+        """Copies of the recorded (stages, total) rows, oldest first order not guaranteed (percentiles only)."""
+        n = min(self._count, self._capacity)
+        return self._stages[:n].copy(), self._total[:n].copy()
 
     def summary(self) -> dict[str, float]:
-        """p50 / p99 / max tick latency in ms over the ring, and the achieved rate since the last call."""
-        n = min(self._count, len(self._ring))
-        window = self._ring[:n]
+        """p50 / p99 / max tick latency (ms), node overhead (tick minus engine, us), per-stage p50/p99 (us), and the
+        achieved rate since the last call."""
+        stages, total = self.window()
         ticks, then = self._rate_mark
         now = time.monotonic()
         self._rate_mark = (self.ticks, now)
-        rate = (self.ticks - ticks) / (now - then) if now > then else 0.0
-        if n == 0:
-            return {"rate_hz": rate, "p50_ms": float("nan"), "p99_ms": float("nan"), "max_ms": float("nan")}
-        p = percentiles(window / 1e6)
-        return {"rate_hz": rate, "p50_ms": p["p50"], "p99_ms": p["p99"], "max_ms": self.max_ns / 1e6}
+        result = {"rate_hz": (self.ticks - ticks) / (now - then) if now > then else 0.0}
+        if not len(total):
+            nan = float("nan")
+            return {**result, "p50_ms": nan, "p99_ms": nan, "max_ms": nan, "overhead_p50_us": nan,
+                    "overhead_p99_us": nan}
+        p = percentiles(total / 1e6)
+        o = percentiles((total - stages[:, _ENGINE]) / 1e3)
+        result.update(p50_ms=p["p50"], p99_ms=p["p99"], max_ms=self.max_ns / 1e6, overhead_p50_us=o["p50"],
+                      overhead_p99_us=o["p99"])
+        for i, name in enumerate(STAGES):
+            q = percentiles(stages[:, i] / 1e3)
+            result[f"{name}_p50_us"], result[f"{name}_p99_us"] = q["p50"], q["p99"]
+        return result
 
     def reset(self) -> None:
         self._count = 0
@@ -52,14 +79,22 @@ class DeadlineLoop:
 
     A miss is a tick that ends after its period (deadline + period) or a deadline skipped because the loop
     was more than a period late; the loop then realigns to the next deadline instead of bursting to catch up.
+    `between_ticks` (if given) runs after each tick, in the slack before the next deadline (e.g. a scheduled
+    garbage collection); `on_start` runs first on the loop's own thread (real-time settings of that thread).
     """
 
-    def __init__(self, period_s: float, tick: Callable[[bool], None], name: str = "leapp-deploy-tick") -> None:
+    def __init__(self, period_s: float, tick: Callable[[bool], None], name: str = "leapp-deploy-tick",
+                 between_ticks: Callable[[], None] | None = None,
+                 on_start: Callable[[], None] | None = None) -> None:
         self.period_ns = int(round(period_s * 1e9))
         self._tick = tick
+        self._between = between_ticks
+        self._on_start = on_start
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self.misses = 0
+        self.ticks = 0
+        self.skipped = 0  # deadlines that passed without a tick (counted in misses too)
 
     def start(self) -> None:
         self._thread.start()
@@ -70,20 +105,29 @@ class DeadlineLoop:
             self._thread.join(timeout)
 
     def _run(self) -> None:
+        if self._on_start is not None:
+            self._on_start()
         period = self.period_ns
-        deadline = time.monotonic_ns() + period
+        clock = time.monotonic_ns
+        wait = self._stop.wait
+        between = self._between
+        deadline = clock() + period
         overran = False
         while not self._stop.is_set():
-            delay = deadline - time.monotonic_ns()
-            if delay > 0 and self._stop.wait(delay / 1e9):
+            delay = deadline - clock()
+            if delay > 0 and wait(delay / 1e9):
                 break
-            late = time.monotonic_ns() - deadline
+            late = clock() - deadline
             skipped = late // period if late >= period else 0
             if skipped:  # deadlines that passed while we were late: count them, do not burst to catch up
-                self.misses += int(skipped)
+                self.misses += skipped
+                self.skipped += skipped
                 deadline += skipped * period
-            self._tick(bool(skipped) or overran)
-            overran = time.monotonic_ns() > deadline + period  # this tick's output came after its period
+            self._tick(skipped > 0 or overran)
+            self.ticks += 1
+            overran = clock() > deadline + period  # this tick's output came after its period
             if overran:
                 self.misses += 1
             deadline += period
+            if between is not None:
+                between()

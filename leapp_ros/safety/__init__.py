@@ -6,9 +6,9 @@ from leapp_ros.safety.filters import CommandMode, LimitClamp, RampIn, SafetyComm
 from leapp_ros.safety.limits import JointLimit, JointLimits, parse_parameter_limits, parse_urdf_limits, read_urdf_file
 from leapp_ros.safety.states import RECOVERABLE, Cause, SafetyState, Transition, TransitionLog
 from leapp_ros.safety.supervisor import PolicyAction, SafetySupervisor, WatchedInput
-from leapp_ros.safety.watchdog import DeadlineBurstDetector, InputWatchdog, StampVerdict
+from leapp_ros.safety.watchdog import DeadlineBurstDetector, InputLedger, InputWatchdog, stale_limit_s
 
-__all__ = ["RECOVERABLE", "Cause", "CommandMode", "DeadlineBurstDetector", "InputWatchdog", "JointLimit",
+__all__ = ["RECOVERABLE", "Cause", "CommandMode", "DeadlineBurstDetector", "InputLedger", "InputWatchdog", "JointLimit",
            "JointLimits", "LimitClamp", "PolicyAction", "RampIn", "SafetyCommand", "SafetyConfig", "SafetyState",
-           "SafetySupervisor", "StampVerdict", "Transition", "TransitionLog", "WatchedInput", "build_supervisor", "first_non_finite",
-           "parse_parameter_limits", "parse_urdf_limits", "read_urdf_file", "resolve_limits"]
+           "SafetySupervisor", "Transition", "TransitionLog", "WatchedInput", "build_supervisor", "first_non_finite",
+           "parse_parameter_limits", "parse_urdf_limits", "read_urdf_file", "resolve_limits", "stale_limit_s"]

@@ -8,6 +8,7 @@ from typing import Any, Mapping, Sequence
 from leapp_ros.safety.config import SafetyConfig
 from leapp_ros.safety.limits import JointLimits, parse_parameter_limits, parse_urdf_limits, read_urdf_file
 from leapp_ros.safety.supervisor import SafetySupervisor, WatchedInput
+from leapp_ros.safety.watchdog import InputLedger
 
 
 def resolve_limits(joint_names: Sequence[str], *, urdf: str | None = None, urdf_file: str | Path | None = None,
@@ -31,11 +32,12 @@ def resolve_limits(joint_names: Sequence[str], *, urdf: str | None = None, urdf_
 
 
 def build_supervisor(joint_names: Sequence[str], rate_hz: float, inputs: Sequence[WatchedInput],
-                     safety: Mapping[str, Any] | None = None, *, urdf: str | None = None,
+                     safety: Mapping[str, Any] | None = None, *, ledger: InputLedger | None = None, urdf: str | None = None,
                      urdf_file: str | Path | None = None,
                      joint_limits: Mapping[str, Any] | None = None) -> SafetySupervisor:
     """The supervisor the node creates at configure; its `report` lists what to log once."""
     limits, report = resolve_limits(joint_names, urdf=urdf, urdf_file=urdf_file, joint_limits=joint_limits)
-    supervisor = SafetySupervisor(joint_names, limits, rate_hz, inputs, SafetyConfig.from_parameters(safety))
+    supervisor = SafetySupervisor(joint_names, limits, rate_hz, inputs, SafetyConfig.from_parameters(safety),
+                                  ledger=ledger)
     supervisor.report[:0] = report
     return supervisor

@@ -130,10 +130,11 @@ class JointLimits:
                 parameters: Mapping[str, JointLimit] | None = None) -> tuple["JointLimits", list[str]]:
         """Per joint: the URDF's limits when it has the joint, else the parameters', else none.
 
-        Returns the limits and one report line per joint that lacks a position or velocity limit.
+        Returns the limits and one report line per kind of gap (the joints that lack limits, listed together).
         """
         urdf, parameters = urdf or {}, parameters or {}
-        chosen, report = [], []
+        chosen: list[JointLimit] = []
+        gaps: dict[str, list[str]] = {}  # "has no limits: <where>" / "has no velocity limit (<source>)" -> joints
         for name in names:
             if urdf.get(name) is not None:
                 _check(urdf[name], "URDF")  # only the joints we command must have sane limits
@@ -143,14 +144,16 @@ class JointLimits:
             if limit is None:
                 where = "in neither the URDF nor the joint_limits parameter" if urdf else \
                     "not in the joint_limits parameter (no URDF)"
-                report.append(f"joint '{name}' has no limits: {where}")
+                gaps.setdefault(f"no limits: {where}", []).append(name)
                 limit = JointLimit(name)
             else:
                 missing = [what for what, ok in (("position", limit.has_position_limits or limit.continuous),
                                                  ("velocity", math.isfinite(limit.velocity))) if not ok]
                 if missing:
-                    report.append(f"joint '{name}' has no {' or '.join(missing)} limit ({limit.source})")
+                    gaps.setdefault(f"no {' or '.join(missing)} limit ({limit.source})", []).append(name)
             chosen.append(limit)
+        report = [f"joint '{joints[0]}' has {gap}" if len(joints) == 1 else
+                  f"{len(joints)} joints have {gap}: {', '.join(joints)}" for gap, joints in gaps.items()]
         return cls(chosen), report
 
 

@@ -35,6 +35,10 @@ class Cause(str, Enum):
     NON_FINITE_MEASUREMENT = "non_finite_measurement"
     NON_FINITE_OUTPUT = "non_finite_output"
     MISSING_OUTPUT = "missing_output"  # the policy did not produce targets on a tick it had to
+    GAIN_OUT_OF_RANGE = "gain_out_of_range"  # a policy kp/kd below 0 or above safety.max_kp / max_kd
+    ENGINE_FAULT = "engine_fault"  # the inference backend raised (any exception)
+    INFERENCE_OVERRUN = "inference_overrun"  # a tick ran longer than its inference budget
+    MULTIPLE_PUBLISHERS = "multiple_publishers"  # a state topic has more than one publisher (safety.multiple_publishers: hold)
     LIMIT_MARGIN = "limit_margin"  # a target beyond a position limit by more than the margin
     JOINT_OVERSPEED = "joint_overspeed"  # a measured joint velocity beyond its limit
     DEADLINE_BURST = "deadline_burst"

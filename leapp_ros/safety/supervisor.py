@@ -9,12 +9,15 @@ Usage (the node's tick; see docs/safety.md for the states and triggers)::
             engine.reset()                      # feedback state from initial values on every (re)activation
         outputs = engine.run(inputs)            # on an exception leave targets None: the supervisor HOLDs
         targets, kp, kd = ...                   # in the command joint order
-    command = supervisor.end_tick(targets, kp, kd)
+    command = supervisor.end_tick(targets, kp, kd)    # or end_tick(None, fault=(Cause.ENGINE_FAULT, why))
     if command is not None:
         publish(command.position, command.kp, command.kd)
 
-`enable()`, `disable()`, `estop()`, `release_estop()` and the watchdog marks may be called from any
-thread; they only post requests that the next `begin_tick` applies.
+`estop()`, `disable()`, `release_estop()` and `fault_now()` may be called from any thread and act at once
+(under the state lock): they return the safe command to publish right away, and a tick that began before
+them (its inference still running) can no longer publish the policy's output (the generation check in
+`end_tick`). `enable()` posts a request the next `begin_tick` applies (it needs fresh inputs). The caller
+serializes publishing: publish what `end_tick` and these return under one lock, in call order.
 """
 
 from __future__ import annotations
@@ -23,18 +26,22 @@ import math
 import threading
 from dataclasses import dataclass
 from enum import Enum
-from typing import Sequence
+from typing import Mapping, Sequence
 
 import numpy as np
 
+from leapp_ros import diagnostic_keys as K
 from leapp_ros.errors import ConfigurationError
 from leapp_ros.safety.config import SafetyConfig, per_joint
 from leapp_ros.safety.filters import CommandMode, LimitClamp, RampIn, SafetyCommand, first_non_finite
 from leapp_ros.safety.limits import JointLimits
 from leapp_ros.safety.states import LOG, RECOVERABLE, Cause, SafetyState, Transition, TransitionLog
-from leapp_ros.safety.watchdog import DeadlineBurstDetector, InputWatchdog
+from leapp_ros.safety.watchdog import (DeadlineBurstDetector, InputLedger, InputWatchdog, NothingArrived, burst_sizes,
+                                       stale_limit_s)
 
 RUNNING = (SafetyState.RAMP_IN, SafetyState.ACTIVE)
+MIN_INFERENCE_BUDGET_S = 0.05  # the inference budget never goes below this, whatever the rate
+GainCheck = tuple[str, np.ndarray, np.ndarray, Sequence[str]]  # (kp|kd, values, maxima, joint names)
 ENABLEABLE = (SafetyState.INACTIVE, SafetyState.HOLD, SafetyState.DAMP, SafetyState.ESTOP)
 
 
@@ -48,18 +55,18 @@ class PolicyAction(str, Enum):
 
 @dataclass(frozen=True)
 class WatchedInput:
-    """An input the watchdog tracks: required ones trip HOLD when stale; optional ones only time out."""
+    """An input the watchdog judges (same order as the ledger's): required ones trip HOLD when stale."""
 
     name: str
     required: bool = True
-    timeout_s: float | None = None  # optional inputs: after this the node falls back to zeros
 
 
 class SafetySupervisor:
     """INACTIVE -> RAMP_IN -> ACTIVE -> HOLD / DAMP -> ESTOP, with causes, on preallocated buffers."""
 
     def __init__(self, joint_names: Sequence[str], limits: JointLimits, rate_hz: float,
-                 inputs: Sequence[WatchedInput], config: SafetyConfig | None = None) -> None:
+                 inputs: Sequence[WatchedInput], config: SafetyConfig | None = None, *,
+                 ledger: InputLedger | None = None) -> None:
         self.config = config = config or SafetyConfig()
         self.joint_names = tuple(joint_names)
         if limits.names != self.joint_names:
@@ -71,6 +78,15 @@ class SafetySupervisor:
         self.limits = limits
         self.period_s = 1.0 / rate_hz
         self.report: list[str] = []  # configure-time findings, for the node to log and show in diagnostics
+        unlimited = [j.name for j in limits.joints if not (j.has_position_limits or j.continuous)]
+        if unlimited and not config.allow_no_joint_limits:
+            raise ConfigurationError(
+                f"commanded joints {unlimited[:8]}{'...' if len(unlimited) > 8 else ''} have no position limits "
+                "(give robot_description, urdf_file or joint_limits.<joint>.lower/upper), or set "
+                "safety.allow_no_joint_limits: true to run with only the per-tick step bound (safety.max_step_rad)")
+        if unlimited:
+            self.report.append(f"safety.allow_no_joint_limits: joints {unlimited[:8]} have no position limits; their "
+                               f"targets are only capped to the measured position +- {config.max_step_rad}")
         if not config.has_gains:
             self.report.append("command interface is position-only: DAMP falls back to HOLD at the measured pose")
             if config.inactive_command == "damp":
@@ -80,10 +96,23 @@ class SafetySupervisor:
         self._damping_kd = np.array(per_joint(config.damping_kd, self.joint_names, "damping_kd"))
         self._hold_kp = np.array(per_joint(config.hold_kp, self.joint_names, "hold_kp"))
         self._hold_kd = np.array(per_joint(config.hold_kd, self.joint_names, "hold_kd"))
+        self._max_kp = self.gain_maxima("kp", self.joint_names)
+        self._max_kd = self.gain_maxima("kd", self.joint_names)
+        for what, gains, maxima in (("damping_kd", self._damping_kd, self._max_kd),
+                                    ("hold_kp", self._hold_kp, self._max_kp), ("hold_kd", self._hold_kd, self._max_kd)):
+            if (gains > maxima).any():
+                raise ConfigurationError(f"safety parameter '{what}' is above safety.max_{what[-2:]}")
+        self.inference_budget_s = max(config.inference_budget_periods * self.period_s, MIN_INFERENCE_BUDGET_S)
         self._overspeed_limit = limits.velocity * config.velocity_limit_scale
-        self.watchdog = InputWatchdog([i.name for i in inputs], [i.required for i in inputs], self.period_s,
-                                      config.stale_periods, [i.timeout_s for i in inputs], config.clock_jump_s)
-        self.deadlines = DeadlineBurstDetector(config.deadline_burst, config.deadline_window)
+        self.watchdog = InputWatchdog([i.name for i in inputs], [i.required for i in inputs],
+                                      stale_limit_s(self.period_s, config.stale_periods, config.stale_floor_ms / 1e3),
+                                      ledger if ledger is not None else NothingArrived(len(inputs)))
+        self.deadlines = DeadlineBurstDetector(*burst_sizes(config.deadline_burst, config.deadline_window, rate_hz))
+        # A burst HOLD recovers after this many ticks of healthy timing; the Nth burst since enable latches.
+        self._timing_recover_ticks = max(1, math.ceil(config.deadline_recover_s * rate_hz))
+        self._timing_good = 0
+        self.bursts = 0  # deadline bursts since the last explicit enable
+        self._burst_latched = False
         self.clamp = LimitClamp(limits, config.limit_margin)
         self.ramp = RampIn(cap, config.ramp_in_duration_s, self.period_s, config.ramp_in_tolerance)
         self.log = TransitionLog()
@@ -104,6 +133,17 @@ class SafetySupervisor:
         self._hold = np.zeros(n)  # what HOLD / DAMP / ESTOP command, captured on entry
         self._have_hold = False
         self._speed = np.zeros(n)
+        self._max_step = config.max_step_rad
+        self._step_low, self._step_high = np.zeros(n), np.zeros(n)
+        self._stepped = np.zeros(n, dtype=bool)
+        self.step_bounded = 0  # targets capped to measured +- max_step_rad
+        self._stream_fault: str | None = None  # set by the node (e.g. a second publisher on a state topic)
+        # Serializes the tick's begin/end with the immediate paths (e-stop, disable, faults from other threads);
+        # never held during inference. `generation` moves on every immediate stop: a tick that began before it
+        # cannot publish its output.
+        self._state_lock = threading.RLock()
+        self.generation = 0
+        self._tick_generation = 0
         self._good_ticks = 0
         self._reset_policy = False
         self._waiting_reason: str | None = None
@@ -111,18 +151,81 @@ class SafetySupervisor:
         self._requests: list[tuple[str, str]] = []  # (kind, detail), applied at the next tick
         self._estop_asserted = False
 
+    def gain_maxima(self, role: str, joints: Sequence[str]) -> np.ndarray:
+        """safety.max_kp / max_kd for `joints` (any subset of joint names, e.g. a gain output of a joint subset)."""
+        value = self.config.max_kp if role == "kp" else self.config.max_kd
+        if not isinstance(value, Mapping):
+            return np.full(len(joints), float(value))
+        missing = [j for j in joints if j not in value]
+        if missing:
+            raise ConfigurationError(f"safety parameter 'max_{role}' lacks joints {missing}")
+        return np.array([float(value[j]) for j in joints])
+
+    def gain_fault(self, what: str, values: np.ndarray, maxima: np.ndarray,
+                   joints: Sequence[str]) -> tuple[Cause, str] | None:
+        """Why `values` (a kp or kd vector for `joints`) must not be published, or None."""
+        if len(values) != len(joints):
+            return Cause.MISSING_OUTPUT, f"{what} has {len(values)} values for {len(joints)} joints"
+        j = first_non_finite(values)
+        if j >= 0:
+            return Cause.NON_FINITE_OUTPUT, f"policy {what} for joint '{joints[j]}' is {values[j]}"
+        bad = np.flatnonzero((values < 0) | (values > maxima))
+        if len(bad):
+            j = int(bad[0])
+            return Cause.GAIN_OUT_OF_RANGE, (f"policy {what} for joint '{joints[j]}' is {values[j]:.6g}, allowed "
+                                             f"0..{maxima[j]:.6g} (safety.max_{what[-2:]})")
+        return None
+
     # ------------------------------------------------------------------ requests (any thread)
     def enable(self, detail: str = "enable requested") -> None:
+        """Posted: the next tick starts RAMP_IN once the inputs are good."""
         self._post("enable", detail)
 
-    def disable(self, detail: str = "disable requested") -> None:
-        self._post("disable", detail)
+    def disable(self, detail: str = "disable requested") -> SafetyCommand | None:
+        """INACTIVE now (a pending enable is dropped); returns INACTIVE's command to publish now, if any."""
+        with self._state_lock:
+            with self._lock:
+                self._requests.clear()
+            self._waiting_reason = None
+            if self._estop_asserted:
+                LOG.warning("safety disable ignored: the e-stop is asserted")
+            elif self.state is not SafetyState.INACTIVE:
+                self._transition(SafetyState.INACTIVE, Cause.DISABLE, detail)
+            self.generation += 1
+            return self._checked(self._fill_stopped(self.command))
 
-    def estop(self, detail: str = "e-stop") -> None:
-        self._post("estop", detail)
+    def estop(self, detail: str = "e-stop") -> SafetyCommand | None:
+        """ESTOP now (latched; pending requests dropped); returns the e-stop command to publish now, if any."""
+        with self._state_lock:
+            with self._lock:
+                self._requests.clear()
+            self._estop_asserted = True
+            self._waiting_reason = None
+            if self.state is not SafetyState.ESTOP:
+                self._fault(SafetyState.ESTOP, Cause.ESTOP, detail)
+            self.generation += 1
+            return self._checked(self._fill_stopped(self.command))
 
     def release_estop(self, detail: str = "e-stop released") -> None:
-        self._post("release", detail)
+        with self._state_lock:
+            if self._estop_asserted:
+                self._estop_asserted = False
+                LOG.info("safety e-stop released (%s); the machine stays %s until enabled", detail, self.state.value)
+
+    def fault_now(self, cause: Cause, detail: str) -> SafetyCommand | None:
+        """HOLD now from another thread (e.g. the inference watchdog while a tick is blocked); returns the stopped
+        state's command to publish now (also when already stopped: a periodic keep-alive), or None."""
+        with self._state_lock:
+            if self.state in RUNNING:
+                self._fault(SafetyState.HOLD, cause, detail)
+                self.generation += 1
+            if self.state in RUNNING:
+                return None
+            return self._checked(self._fill_stopped(self.command))
+
+    def set_stream_fault(self, detail: str | None) -> None:
+        """A condition of the input streams that holds while it lasts (any thread); None clears it."""
+        self._stream_fault = detail
 
     def _post(self, kind: str, detail: str) -> None:
         with self._lock:
@@ -136,9 +239,14 @@ class SafetySupervisor:
     def begin_tick(self, now_s: float, position: np.ndarray | None, velocity: np.ndarray | None = None,
                    deadline_missed: bool = False) -> PolicyAction:
         """Apply requests and input checks; say whether (and how) the node runs the policy this tick."""
+        with self._state_lock:
+            self._tick_generation = self.generation
+            return self._begin_tick(now_s, position, velocity, deadline_missed)
+
+    def _begin_tick(self, now_s: float, position: np.ndarray | None, velocity: np.ndarray | None,
+                    deadline_missed: bool) -> PolicyAction:
         self.ticks += 1
-        if now_s < self.now_s:
-            self.watchdog.forget()  # every age would be negative: wait for messages stamped on the new clock
+        if now_s < self.now_s:  # the ledger forgets its arrivals itself: inputs count as never received
             self.deadlines.reset()
             if self.state in RUNNING:  # a HOLD keeps its cause: a clock jump must not make a fault recoverable
                 self._fault(SafetyState.HOLD, Cause.CLOCK_JUMP,
@@ -151,9 +259,13 @@ class SafetySupervisor:
             np.copyto(self._measured, position)
         fault = self._input_fault(now_s, position, velocity)
         burst = self.deadlines.update(deadline_missed)
+        self._timing_good = 0 if burst else self._timing_good + 1
         if fault is None and burst and self.state in RUNNING:
+            self.bursts += 1
+            self._burst_latched = self.bursts >= self.config.deadline_latch_bursts
             fault = (SafetyState.HOLD, Cause.DEADLINE_BURST,
-                     f"{self.deadlines.in_window} missed deadlines in the last {self.config.deadline_window} ticks")
+                     f"{self.deadlines.in_window} missed deadlines in the last {self.deadlines.window} ticks"
+                     + (f" (burst {self.bursts}: latched until enabled)" if self._burst_latched else ""))
         if fault is not None and self.state in RUNNING:
             self._fault(*fault)
         elif fault is not None and fault[0] is SafetyState.DAMP and self.state is SafetyState.HOLD:
@@ -164,9 +276,14 @@ class SafetySupervisor:
         if (self.state is SafetyState.HOLD and self.config.auto_recover and self.cause in RECOVERABLE
                 and self._good_ticks >= self.config.recover_periods):
             self._start_ramp(Cause.RECOVERED, f"inputs good for {self._good_ticks} ticks after {self.cause.value}")
+        elif (self.state is SafetyState.HOLD and self.cause is Cause.DEADLINE_BURST and self.config.auto_recover
+              and not self._burst_latched and self._timing_good >= self._timing_recover_ticks
+              and self._good_ticks >= self.config.recover_periods):
+            self._start_ramp(Cause.RECOVERED, f"deadlines kept for {self._timing_good} ticks after a burst")
         if self._waiting_reason is not None and self.state in ENABLEABLE:
             if healthy:
                 self._waiting_reason = None
+                self.bursts, self._burst_latched = 0, False
                 self._start_ramp(Cause.ENABLE, "enabled")
             else:
                 reason = fault[2] if fault is not None else "no finite measured joint positions"
@@ -180,12 +297,24 @@ class SafetySupervisor:
             return PolicyAction.RESET_AND_RUN
         return PolicyAction.RUN
 
-    def end_tick(self, targets: np.ndarray | None, kp: np.ndarray | None = None,
-                 kd: np.ndarray | None = None) -> SafetyCommand | None:
-        """Filter the policy's targets (None when it could not run) into the command to publish, or None."""
+    def end_tick(self, targets: np.ndarray | None, kp: np.ndarray | None = None, kd: np.ndarray | None = None,
+                 gains: Sequence[GainCheck] = (), fault: tuple[Cause, str] | None = None) -> SafetyCommand | None:
+        """Filter the policy's targets (None when it could not run) into the command to publish, or None.
+
+        `gains`: further gain vectors published next to the command (joint subsets) that must pass the same
+        checks as kp/kd. `fault`: why the policy produced nothing (engine error, overrun), held with that cause.
+        """
+        with self._state_lock:
+            if self.generation != self._tick_generation:  # stopped while this tick ran: its output is void
+                targets = kp = kd = None
+                gains, fault = (), None
+            return self._end_tick(targets, kp, kd, gains, fault)
+
+    def _end_tick(self, targets: np.ndarray | None, kp: np.ndarray | None, kd: np.ndarray | None,
+                  gains: Sequence[GainCheck], fault: tuple[Cause, str] | None) -> SafetyCommand | None:
         cmd = self.command
         if self.state in RUNNING:
-            fault = self._output_fault(targets, kp, kd)
+            fault = fault or self._output_fault(targets, kp, kd, gains)
             if fault is not None:
                 self._fault(SafetyState.HOLD, *fault)
         if self.state in RUNNING:
@@ -252,6 +381,10 @@ class SafetySupervisor:
     # ------------------------------------------------------------------ shutdown
     def safe_command(self) -> SafetyCommand | None:
         """The configured safe command (ESTOP's), published once at shutdown; None when there is none."""
+        with self._state_lock:
+            return self._safe_command()
+
+    def _safe_command(self) -> SafetyCommand | None:
         if self.state in RUNNING or not self._have_hold:
             self._capture_hold(prefer_last=True)
         choice = self.config.estop_command
@@ -262,14 +395,16 @@ class SafetySupervisor:
 
     def shutdown(self, detail: str = "shutdown") -> SafetyCommand | None:
         """Go INACTIVE (cause shutdown) and return the safe command to publish once."""
-        cmd = self.safe_command()
-        if self.state is not SafetyState.INACTIVE:
-            self._transition(SafetyState.INACTIVE, Cause.SHUTDOWN, detail)
-        return cmd
+        with self._state_lock:
+            cmd = self._safe_command()
+            if self.state is not SafetyState.INACTIVE:
+                self._transition(SafetyState.INACTIVE, Cause.SHUTDOWN, detail)
+            self.generation += 1
+            return cmd
 
     # ------------------------------------------------------------------ checks
     def _input_fault(self, now_s: float, position, velocity) -> tuple[SafetyState, Cause, str] | None:
-        rejection = self.watchdog.take_rejection()  # consumed every tick so old ones never trip later
+        rejection = self.watchdog.new_rejection()  # noticed every tick so old ones never trip later
         if position is not None and not self._have_measured:
             j = first_non_finite(position)
             return SafetyState.HOLD, Cause.NON_FINITE_MEASUREMENT, f"measured position of joint " \
@@ -285,30 +420,51 @@ class SafetySupervisor:
                 j = int(np.flatnonzero(over)[0])
                 return SafetyState.DAMP, Cause.JOINT_OVERSPEED, \
                     f"joint '{self.joint_names[j]}' moves at {velocity[j]:.3f}, limit {self._overspeed_limit[j]:.3f}"
-        stale = self.watchdog.first_stale(now_s)
+        stale = self.watchdog.first_stale()
         if stale >= 0:
-            return SafetyState.HOLD, Cause.STALE_INPUT, self.watchdog.describe_stale(stale, now_s)
+            return SafetyState.HOLD, Cause.STALE_INPUT, self.watchdog.describe_stale(stale)
         if rejection is not None:
             return SafetyState.HOLD, Cause.REJECTED_INPUT, f"input '{rejection[0]}' rejected: {rejection[1]}"
+        stream_fault = self._stream_fault
+        if stream_fault is not None:
+            return SafetyState.HOLD, Cause.MULTIPLE_PUBLISHERS, stream_fault
         return None
 
-    def _output_fault(self, targets, kp, kd) -> tuple[Cause, str] | None:
+    def _output_fault(self, targets, kp, kd, gains: Sequence[GainCheck]) -> tuple[Cause, str] | None:
         if targets is None:
             return Cause.MISSING_OUTPUT, "the policy produced no targets this tick"
-        for what, values in (("target", targets), ("kp", kp), ("kd", kd)):
-            if values is None:
-                continue
-            if len(values) != len(self.joint_names):
-                return Cause.MISSING_OUTPUT, f"{what} has {len(values)} values for {len(self.joint_names)} joints"
-            j = first_non_finite(values)
-            if j >= 0:
-                return Cause.NON_FINITE_OUTPUT, f"policy {what} for joint '{self.joint_names[j]}' is {values[j]}"
+        if len(targets) != len(self.joint_names):
+            return Cause.MISSING_OUTPUT, f"target has {len(targets)} values for {len(self.joint_names)} joints"
+        j = first_non_finite(targets)
+        if j >= 0:
+            return Cause.NON_FINITE_OUTPUT, f"policy target for joint '{self.joint_names[j]}' is {targets[j]}"
+        for what, values, maxima, joints in (("kp", kp, self._max_kp, self.joint_names),
+                                             ("kd", kd, self._max_kd, self.joint_names), *gains):
+            if values is not None:
+                fault = self.gain_fault(what, values, maxima, joints)
+                if fault is not None:
+                    return fault
         j = self.clamp.apply(targets, self._target)
         if j >= 0:
             return Cause.LIMIT_MARGIN, (f"target {targets[j]:.4f} for joint '{self.joint_names[j]}' is beyond its "
                                         f"limits [{self.limits.lower[j]:.4f}, {self.limits.upper[j]:.4f}] by more "
                                         f"than the margin {self.config.limit_margin}")
+        self._bound_step()
         return None
+
+    def _bound_step(self) -> None:
+        """Cap every target to the measured position +- max_step_rad (the bound that holds without limits)."""
+        if not self._have_measured:
+            return
+        np.subtract(self._measured, self._max_step, out=self._step_low)
+        np.add(self._measured, self._max_step, out=self._step_high)
+        np.less(self._target, self._step_low, out=self._stepped)
+        capped = int(self._stepped.sum())
+        np.greater(self._target, self._step_high, out=self._stepped)
+        capped += int(self._stepped.sum())
+        if capped:
+            self.step_bounded += capped
+            np.clip(self._target, self._step_low, self._step_high, out=self._target)
 
     # ------------------------------------------------------------------ transitions
     def _apply_requests(self) -> None:
@@ -316,24 +472,8 @@ class SafetySupervisor:
             if not self._requests:
                 return
             requests, self._requests = self._requests, []
-        for kind, detail in requests:
-            if kind == "estop":
-                self._estop_asserted = True
-                self._waiting_reason = None
-                if self.state is not SafetyState.ESTOP:
-                    self._fault(SafetyState.ESTOP, Cause.ESTOP, detail)
-            elif kind == "release":
-                if self._estop_asserted:
-                    self._estop_asserted = False
-                    LOG.info("safety e-stop released (%s); the machine stays %s until enabled", detail,
-                             self.state.value)
-            elif kind == "disable":
-                self._waiting_reason = None
-                if self._estop_asserted:
-                    LOG.warning("safety disable ignored: the e-stop is asserted")
-                elif self.state is not SafetyState.INACTIVE:
-                    self._transition(SafetyState.INACTIVE, Cause.DISABLE, detail)
-            elif kind == "enable":
+        for kind, _detail in requests:
+            if kind == "enable":
                 if self._estop_asserted:
                     LOG.warning("safety enable refused: the e-stop is asserted (release it first)")
                 elif self.state in ENABLEABLE and self._waiting_reason is None:
@@ -384,20 +524,25 @@ class SafetySupervisor:
 
     def diagnostics(self) -> dict[str, str]:
         """Key/values for /diagnostics (allocates: call it at the diagnostics rate, not per tick)."""
-        values = {"safety state": self.state.value, "safety cause": self.cause.value if self.cause else "",
-                  "safety detail": self.detail, "safety transitions": str(self.log.count),
-                  "e-stop asserted": str(self._estop_asserted),
-                  "targets clamped": str(self.clamp.total),
-                  "safety deadline misses": f"{self.deadlines.total_missed} total, "
-                                            f"{self.deadlines.in_window} in the last {self.config.deadline_window} ticks",
-                  "commands withheld (non-finite)": str(self.suppressed_non_finite)}
+        values = {K.SAFETY_STATE: self.state.value, K.SAFETY_CAUSE: self.cause.value if self.cause else "",
+                  K.SAFETY_DETAIL: self.detail, K.SAFETY_TRANSITIONS: str(self.log.count),
+                  K.ESTOP_ASSERTED: str(self._estop_asserted),
+                  K.TARGETS_CLAMPED: str(self.clamp.total),
+                  K.TARGETS_STEP_BOUNDED: f"{self.step_bounded} (to measured +- {self._max_step})",
+                  K.INFERENCE_BUDGET_MS: f"{self.inference_budget_s * 1e3:.1f}",
+                  K.SAFETY_DEADLINE_MISSES: f"{self.deadlines.total_missed} total, "
+                                            f"{self.deadlines.in_window} in the last {self.deadlines.window} ticks",
+                  K.SAFETY_DEADLINE_BURSTS: f"{self.bursts} since enable "
+                                            f"(latch at {self.config.deadline_latch_bursts})",
+                  K.SAFETY_STALE_LIMIT_MS: f"{self.watchdog.max_age_s * 1e3:.0f}",
+                  K.COMMANDS_WITHHELD: str(self.suppressed_non_finite)}
         for j in np.flatnonzero(self.clamp.counts):
             values[f"clamped {self.joint_names[j]}"] = str(int(self.clamp.counts[j]))
         w = self.watchdog
-        for i, name in enumerate(w.names):
-            age = max(w.age(i, self.now_s), 0.0)  # a message may land between the tick's clock read and now
-            values[f"input {name}"] = (f"age {age * 1e3:.0f} ms, " if math.isfinite(age) else "never received, ") + \
-                f"{w.received[i]} received, {w.rejected[i]} rejected, {w.dropped[i]} dropped"
+        for i, name in enumerate(w.names):  # ages from the node's input ledger, at the last tick
+            age = w.age(i)
+            values[f"input {name}"] = (f"age {age * 1e3:.0f} ms" if math.isfinite(age) else "never received") + \
+                (f" (stale after {w.max_age_s * 1e3:.0f} ms)" if w.required[i] else " (optional)")
         for i, line in enumerate(self.report):
             values[f"configure note {i + 1}"] = line
         return values

@@ -1,111 +1,84 @@
-"""Input staleness watchdog (ages in control periods, stamp order) and the missed-deadline burst detector."""
+"""Input freshness judged from the node's input ledger (ages since arrival) and the missed-deadline burst detector."""
 
 from __future__ import annotations
 
 import math
-from enum import Enum
-from typing import Sequence
+from typing import Protocol, Sequence
 
 import numpy as np
 
 
-class StampVerdict(str, Enum):
-    """How a message's header stamp relates to the previous one on the same input."""
+class InputLedger(Protocol):
+    """What safety reads from the one record of input arrivals (`leapp_ros.binding.InputPlan` in the node).
 
-    OK = "ok"
-    DUPLICATE = "duplicate"  # same stamp again: drop, it refreshes nothing
-    OUT_OF_ORDER = "out_of_order"  # older than the last one: drop
-    JUMPED_BACK = "jumped_back"  # older by more than the jump threshold: a clock reset, accept and re-base
+    `ages_s[i]` is input i's age since its last accepted message at the latest snapshot, in seconds (inf when
+    never received); `rejected_total` counts refused messages, `last_rejection` is (input index, reason) of the
+    newest. Safety only reads: it keeps no copy of arrival times.
+    """
+
+    ages_s: np.ndarray
+    rejected_total: int
+    last_rejection: tuple[int, str] | None
+
+
+class NothingArrived:
+    """A ledger for a supervisor built without inputs to read: every input counts as never received."""
+
+    def __init__(self, count: int) -> None:
+        self.ages_s = np.full(count, np.inf)
+        self.rejected_total = 0
+        self.last_rejection: tuple[int, str] | None = None
+
+
+def stale_limit_s(period_s: float, stale_periods: float, stale_floor_s: float) -> float:
+    """A required input is stale when older than this: N control periods, but never less than the floor."""
+    return max(period_s * stale_periods, stale_floor_s)
 
 
 class InputWatchdog:
-    """Tracks, per input, when the last accepted message arrived (node clock, seconds) and rejected ones.
+    """Judges required inputs by their age since arrival (from the ledger) and notices new rejections.
 
-    Required inputs older than `stale_periods` control periods trip the supervisor; optional inputs (e.g.
-    a velocity command) only report `timed_out` so the node can fall back to zeros. Marks come from
-    transport threads: each is a single float store, read once per tick.
+    Optional inputs (commands) are never stale here: the ledger zeroes timed-out commands itself.
     """
 
-    def __init__(self, names: Sequence[str], required: Sequence[bool], period_s: float, stale_periods: float,
-                 timeout_s: Sequence[float | None] | None = None, clock_jump_s: float = 1.0) -> None:
+    def __init__(self, names: Sequence[str], required: Sequence[bool], max_age_s: float, ledger: InputLedger) -> None:
         if len(names) != len(required):
             raise ValueError("names and required differ in length")
+        if len(ledger.ages_s) != len(names):
+            raise ValueError(f"the input ledger tracks {len(ledger.ages_s)} inputs, the watchdog {len(names)}")
         self.names = tuple(names)
-        self.index = {name: i for i, name in enumerate(self.names)}
         self.required = np.array(required, dtype=bool)
-        self.max_age_s = period_s * stale_periods + 1e-9  # tolerance: exactly N periods old is fresh
-        self.timeout_s = np.array([math.inf if t is None else t for t in (timeout_s or [None] * len(names))])
-        self.clock_jump_s = clock_jump_s
-        n = len(self.names)
-        self.last_s = np.full(n, -math.inf)  # receipt time of the last accepted message
-        self.last_stamp_s = np.full(n, -math.inf)  # header stamp of the last accepted message
-        self.received = np.zeros(n, dtype=np.int64)
-        self.dropped = np.zeros(n, dtype=np.int64)  # duplicate / out-of-order stamps
-        self.rejected = np.zeros(n, dtype=np.int64)
-        self._rejection: list[str | None] = [None] * n
-        self._ages = np.zeros(n)
+        self.max_age_s = max_age_s + 1e-9  # tolerance: exactly at the limit is fresh
+        self.ledger = ledger
+        self._seen_rejections = ledger.rejected_total
+        self._stale = np.zeros(len(self.names), dtype=bool)
 
-    def check_stamp(self, name: str, stamp_s: float) -> StampVerdict:
-        """Judge a header stamp before decoding; drop DUPLICATE and OUT_OF_ORDER messages."""
-        i = self.index[name]
-        last = self.last_stamp_s[i]
-        if stamp_s > last:
-            return StampVerdict.OK
-        if stamp_s < last - self.clock_jump_s:
-            self.last_stamp_s[i] = -math.inf
-            return StampVerdict.JUMPED_BACK
-        self.dropped[i] += 1
-        return StampVerdict.DUPLICATE if stamp_s == last else StampVerdict.OUT_OF_ORDER
-
-    def mark(self, name: str, now_s: float, stamp_s: float | None = None) -> None:
-        """An accepted, fully decoded message of input `name` arrived at `now_s`."""
-        i = self.index[name]
-        self.last_s[i] = now_s
-        if stamp_s is not None:
-            self.last_stamp_s[i] = stamp_s
-        self.received[i] += 1
-
-    def reject(self, name: str, reason: str) -> None:
-        """A message of `name` was refused as a whole (NaN/Inf, missing joint, wrong length)."""
-        i = self.index[name]
-        self.rejected[i] += 1
-        self._rejection[i] = reason
-
-    def take_rejection(self) -> tuple[str, str] | None:
-        """The first pending rejection (name, reason), clearing all pending ones."""
-        found = None
-        for i, reason in enumerate(self._rejection):
-            if reason is not None:
-                if found is None:
-                    found = (self.names[i], reason)
-                self._rejection[i] = None
-        return found
-
-    def first_stale(self, now_s: float) -> int:
+    def first_stale(self) -> int:
         """Index of the first required input older than the limit (or never received), else -1."""
-        np.subtract(now_s, self.last_s, out=self._ages)
-        stale = self.required & (self._ages > self.max_age_s)
+        stale = self._stale
+        np.greater(self.ledger.ages_s, self.max_age_s, out=stale)
+        stale &= self.required
         if stale.any():
             return int(np.flatnonzero(stale)[0])
         return -1
 
-    def timed_out(self, name: str, now_s: float) -> bool:
-        i = self.index[name]
-        return bool(now_s - self.last_s[i] > self.timeout_s[i])
+    def new_rejection(self) -> tuple[str, str] | None:
+        """(input name, reason) when a message was rejected since the last call, else None."""
+        total = self.ledger.rejected_total
+        if total == self._seen_rejections:
+            return None
+        self._seen_rejections = total
+        last = self.ledger.last_rejection
+        return (self.names[last[0]], last[1]) if last is not None else None
 
-    def age(self, index: int, now_s: float) -> float:
-        return now_s - float(self.last_s[index])
+    def age(self, index: int) -> float:
+        return float(self.ledger.ages_s[index])
 
-    def describe_stale(self, index: int, now_s: float) -> str:
-        name = self.names[index]
-        if not math.isfinite(self.last_s[index]):
+    def describe_stale(self, index: int) -> str:
+        name, age = self.names[index], self.age(index)
+        if not math.isfinite(age):
             return f"input '{name}' not received yet"
-        return f"input '{name}' is {self.age(index, now_s) * 1e3:.0f} ms old (limit {self.max_age_s * 1e3:.0f} ms)"
-
-    def forget(self) -> None:
-        """Clock jump: every input counts as never received until its next message."""
-        self.last_s.fill(-math.inf)
-        self.last_stamp_s.fill(-math.inf)
+        return f"input '{name}' is {age * 1e3:.0f} ms old (limit {self.max_age_s * 1e3:.0f} ms)"
 
 
 class DeadlineBurstDetector:
@@ -115,6 +88,7 @@ class DeadlineBurstDetector:
         if not 1 <= burst <= window:
             raise ValueError(f"deadline burst {burst} must be between 1 and the window {window}")
         self.burst = burst
+        self.window = window
         self._ring = np.zeros(window, dtype=bool)
         self._next = 0
         self.in_window = 0
@@ -131,3 +105,10 @@ class DeadlineBurstDetector:
     def reset(self) -> None:
         self._ring.fill(False)
         self.in_window = 0
+
+
+def burst_sizes(burst: int, window: int, rate_hz: float) -> tuple[int, int]:
+    """The configured (burst, window) in ticks; 0 means the default: one second of ticks, half of them missed."""
+    window = window or max(1, burst, round(rate_hz))
+    burst = burst or max(1, math.ceil(window / 2))
+    return burst, window

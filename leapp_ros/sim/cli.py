@@ -24,8 +24,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="auto: rclpy when it imports, else Cyclone DDS (default: auto)")
     parser.add_argument("--node-name", default="sim")
     parser.add_argument("--namespace", default="/")
-    parser.add_argument("--discovery", choices=("loopback", "system"), default="system",
-                        help="DDS only: 'system' uses CYCLONEDDS_URI / Cyclone defaults, 'loopback' pins 127.0.0.1")
+    parser.add_argument("--discovery", choices=("loopback", "system"), default="loopback",
+                        help="DDS only: 'loopback' (default) finds peers on this host only (127.0.0.1); 'system' "
+                             "uses CYCLONEDDS_URI or Cyclone's defaults, to reach peers on other hosts")
     parser.add_argument("--duration", type=float, default=0.0, help="simulated seconds to run (0 = until Ctrl-C)")
     parser.add_argument("--real-time-factor", type=float, help="1 = real time (default from the YAML), 0 = fast")
     parser.add_argument("--fast", action="store_true", help="as fast as possible (--real-time-factor 0)")

@@ -114,6 +114,9 @@ class Transport(Protocol):
     def resolve_topic(self, name: str) -> str:
         """Fully qualified ROS name for ``name`` with this node's name and namespace."""
 
+    def count_publishers(self, topic: str) -> int:
+        """How many publishers ``topic`` has now (DDS: writers matched by this node's subscription on it)."""
+
     def create_service(self, name: str, srv_type: str, handler: ServiceHandler) -> Any | None:
         """A service server, or None when the transport has no services (the caller uses topic equivalents)."""
 

@@ -149,6 +149,14 @@ class DdsTransport:
         """DDS has no ROS services here; the node uses its topic equivalents."""
         return None
 
+    def count_publishers(self, topic: str) -> int:
+        """Writers matched by this node's open subscription on ``topic`` (0 without one: DDS only matches readers)."""
+        resolved = self.resolve_topic(topic)
+        with self._lock:
+            readers = [e.reader for e in self._endpoints
+                       if isinstance(e, DdsSubscription) and not e.closed and e.topic == resolved]
+            return max((len(reader.get_matched_publications()) for reader in readers), default=0)
+
     def create_publisher(self, topic: str, type_name: str, qos: QosProfile) -> DdsPublisher:
         from cyclonedds.pub import DataWriter
 

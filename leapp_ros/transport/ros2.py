@@ -131,6 +131,9 @@ class RclpyTransport:
     def now_ns(self) -> int:
         return int(self.node.get_clock().now().nanoseconds)
 
+    def count_publishers(self, topic: str) -> int:
+        return self.node.count_publishers(topic)
+
     def create_publisher(self, topic: str, type_name: str, qos: QosProfile) -> RclpyPublisher:
         pub = self.node.create_publisher(self.message_class(type_name), topic, to_rclpy_qos(qos))
         return RclpyPublisher(self.node, pub, pub.topic_name)

@@ -35,6 +35,8 @@ class TorchBackend:
         self.node = node
         self._torch = torch
         self._device = torch.device(options.device)
+        if options.intra_op_threads > 0 and torch.get_num_threads() != options.intra_op_threads:
+            torch.set_num_threads(options.intra_op_threads)  # process-wide; torch defaults to every core
         self._input_names = [p.name for p in node.inputs]
         try:
             module = load_torch_module(torch, node, self._device)
@@ -67,7 +69,7 @@ class TorchBackend:
 
     def describe(self) -> dict[str, object]:
         return {"backend": self.name, "library": f"torch {self._torch.__version__}", "device": str(self._device),
-                "format": self.node.backend}
+                "format": self.node.backend, "threads": self._torch.get_num_threads()}
 
     def close(self) -> None:
         self._module = None

@@ -1,0 +1,122 @@
+"""Optional real-time settings of the deploy node: tick-thread CPU affinity, SCHED_FIFO priority, memory locking,
+and garbage collection kept off the tick path. Each setting the OS refuses is reported with a one-line reason."""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import gc
+import logging
+import os
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+from leapp_ros.errors import ConfigurationError
+
+LOG = logging.getLogger("leapp_ros.node")
+MCL_CURRENT, MCL_FUTURE = 1, 2  # <sys/mman.h> on Linux
+GC_MODES = ("scheduled", "automatic")
+
+
+@dataclass(frozen=True)
+class RealtimeSettings:
+    """The `realtime.*` parameters (docs/performance.md has a bring-up recipe)."""
+
+    cpu_affinity: tuple[int, ...] = ()  # CPUs the tick thread may run on; () = leave as inherited
+    priority: int = 0  # SCHED_FIFO priority 1-99 of the tick thread; 0 = normal scheduling
+    lock_memory: bool = False  # mlockall(MCL_CURRENT | MCL_FUTURE) at activation: no page faults on the tick path
+    gc: str = "scheduled"  # scheduled: gc.freeze() after configure, collections between ticks; automatic: Python's
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Any]) -> "RealtimeSettings":
+        cpus = params.get("realtime.cpu_affinity") or []
+        priority = params.get("realtime.priority", 0)
+        mode = str(params.get("realtime.gc", "scheduled"))
+        if not isinstance(cpus, (list, tuple)) or not all(isinstance(c, int) and c >= 0 for c in cpus):
+            raise ConfigurationError(f"parameter 'realtime.cpu_affinity' must be a list of CPU numbers, got {cpus!r}")
+        if isinstance(priority, bool) or not isinstance(priority, int) or not 0 <= priority <= 99:
+            raise ConfigurationError(f"parameter 'realtime.priority' must be an integer 0-99, got {priority!r}")
+        if mode not in GC_MODES:
+            raise ConfigurationError(f"parameter 'realtime.gc' must be one of {GC_MODES}, got {mode!r}")
+        return cls(tuple(cpus), priority, bool(params.get("realtime.lock_memory", False)), mode)
+
+
+@dataclass
+class RealtimeReport:
+    """What was applied and what the OS refused (one line each), for the log and diagnostics."""
+
+    applied: list[str] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)
+
+    def text(self) -> str:
+        parts = [*self.applied, *(f"REFUSED {r}" for r in self.refused)]
+        return "; ".join(parts) or "none requested"
+
+
+def apply_to_current_thread(settings: RealtimeSettings, report: RealtimeReport) -> None:
+    """CPU affinity and SCHED_FIFO for the calling thread (Linux applies both per thread with pid 0)."""
+    if settings.cpu_affinity:
+        _try(report, f"tick thread on CPUs {list(settings.cpu_affinity)}",
+             lambda: os.sched_setaffinity(0, set(settings.cpu_affinity)))
+    if settings.priority:
+        _try(report, f"tick thread SCHED_FIFO priority {settings.priority}",
+             lambda: os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(settings.priority)),
+             hint="needs CAP_SYS_NICE or an rtprio limit (ulimit -r / limits.conf)")
+
+
+def lock_memory(report: RealtimeReport) -> None:
+    """mlockall(MCL_CURRENT | MCL_FUTURE) through libc."""
+    def call() -> None:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        if libc.mlockall(MCL_CURRENT | MCL_FUTURE) != 0:
+            errno = ctypes.get_errno()
+            raise OSError(errno, os.strerror(errno))
+    _try(report, "memory locked (mlockall)", call, hint="needs CAP_IPC_LOCK or a memlock limit (ulimit -l)")
+
+
+def _try(report: RealtimeReport, what: str, action, hint: str = "") -> None:
+    try:
+        action()
+    except (OSError, AttributeError, ValueError) as exc:  # AttributeError: not Linux (no sched_setaffinity)
+        reason = f"{what}: {exc}" + (f" ({hint})" if hint else "")
+        report.refused.append(reason)
+        LOG.warning("realtime setting refused: %s", reason)
+    else:
+        report.applied.append(what)
+
+
+class ScheduledGc:
+    """Keeps Python's cyclic garbage collector off the tick path: objects alive after configure are frozen (never
+    scanned again), automatic collection is off, and `step()` (called between ticks) collects the young
+    generations when they are due, the old one rarely. `release()` restores automatic collection."""
+
+    def __init__(self, young_threshold: int = 700, old_every: int = 100) -> None:
+        self._young = young_threshold
+        self._old_every = old_every
+        self._steps = 0
+        self.collections = 0
+        self.active = False
+
+    def engage(self) -> None:
+        gc.collect()
+        gc.freeze()
+        gc.disable()
+        self.active = True
+
+    def step(self) -> None:
+        if not self.active:
+            return
+        counts = gc.get_count()
+        if counts[0] < self._young:
+            return
+        self._steps += 1
+        gc.collect(2 if self._steps % self._old_every == 0 else (1 if counts[1] >= 10 else 0))
+        self.collections += 1
+
+    def release(self) -> None:
+        if self.active:
+            self.active = False
+            gc.enable()
+            gc.unfreeze()
+
+
