@@ -70,11 +70,12 @@ def test_deadline_loop_counts_overruns_and_realigns():
     loop.start()
     wait_for(lambda: len(calls) >= 15, timeout=5)
     loop.stop()
-    assert loop.misses >= 2
+    assert loop.misses >= 2 and loop.ticks == len(calls)
     assert any(missed for _, missed in calls[3:7])
-    assert not any(missed for _, missed in calls[9:15])
-    gaps = np.diff([t for t, _ in calls[9:15]])
-    assert np.all(gaps > 0.004)  # realigned to the period, no catch-up burst
+    # realigned, no catch-up burst: the deadlines the stalls passed are skipped (counted), not run, so ticks plus
+    # skipped deadlines never exceed the deadlines that passed. Holds however late a busy machine wakes the loop.
+    times = [t for t, _ in calls]
+    assert loop.skipped >= 2 and len(calls) - 1 + loop.skipped <= (times[-1] - times[0]) / 0.01 + 2
 
 
 @pytest.fixture(scope="module")

@@ -359,7 +359,10 @@ class DeployNode:
             self.stats.record(start, inputs_done, safety_done, engine_done, clock())
         except Exception as exc:  # noqa: BLE001 - the tick thread must survive; safety holds on the next tick
             self._note_error(exc)
-            LOG.exception("tick failed")
+            kind = f"tick {type(exc).__name__}"
+            self._engine_faults[kind] = self._engine_faults.get(kind, 0) + 1
+            if self._engine_faults[kind] == 1:  # once per type: a failure that repeats every tick is counted
+                LOG.exception("tick failed (further %s errors are counted in diagnostics)", type(exc).__name__)
         finally:
             self._tick_lock.release()
 
