@@ -90,10 +90,14 @@ def pytest_runtest_makereport(item, call):
         counts[report.outcome] = counts.get(report.outcome, 0) + 1
 
 
+SUMMARY = pytest.StashKey[list]()  # lines a test module adds to the end-of-run summary (e.g. the fuzz case count)
+
+
 def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
+    for line in config.stash.get(SUMMARY, []):
+        terminalreporter.write_line(line)
     matrix = getattr(config, "_transport_matrix", {})
-    if not matrix:
-        return
-    parts = [f"{transport} " + " ".join(f"{counts.get(k, 0)} {k}" for k in ("passed", "failed", "skipped"))
-             for transport, counts in sorted(matrix.items())]
-    terminalreporter.write_line("transport matrix: " + "; ".join(parts))
+    if matrix:
+        parts = [f"{transport} " + " ".join(f"{counts.get(k, 0)} {k}" for k in ("passed", "failed", "skipped"))
+                 for transport, counts in sorted(matrix.items())]
+        terminalreporter.write_line("transport matrix: " + "; ".join(parts))
