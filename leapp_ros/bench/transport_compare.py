@@ -9,7 +9,9 @@ rclpy lifecycle node (`python -m leapp_ros.node.main`, autostart) on Fast DDS. P
 time (process start -> first target), the node's CPU share over the measured window, the deadline misses and
 ticks in that window, the tick latency p99 (ring of recent ticks), the achieved target rate, and the Ctrl-C stop
 (SIGINT -> exit: time, exit code, whether the damping command arrived). The safety layer's deadline-burst HOLD is
-disabled so that misses are counted, not acted on. Prints a table and writes JSON; asserts nothing.
+disabled so that misses are counted, not acted on. First, per transport and feed rate, a process that only
+receives the joint states (no node) gives the transport's own CPU cost. Prints the figures and writes JSON;
+asserts nothing.
 """
 
 from __future__ import annotations
@@ -46,6 +48,73 @@ def node_command(transport: str, bundle: Path, rate_hz: float) -> list[str]:
     ros = ["--ros-args", "-p", f"bundle:={bundle}", "-p", "autostart:=true"]
     return [sys.executable, "-m", "leapp_ros.node.main", *ros, *[a for k, v in params.items()
                                                                    for a in ("-p", f"{k}:={v}")]]
+
+
+def bare_receiver(transport: str) -> None:
+    """A process that only receives the joint states (no node): the transport's own cost per message."""
+    from leapp_ros.transport import SENSOR_DATA
+
+    stop = threading.Event()
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    count = [0]
+
+    def on_state(_msg: Any) -> None:
+        count[0] += 1
+    if transport == "dds":
+        from leapp_ros.transport import make_transport
+        receiver = make_transport("dds", "bare_receiver", "/", discovery="loopback")
+        receiver.create_subscription("joint_states", "sensor_msgs/msg/JointState", SENSOR_DATA, on_state)
+        stop.wait()
+        receiver.shutdown()
+    else:
+        import rclpy
+
+        from leapp_ros.node.main import make_executor
+        from leapp_ros.transport.ros2 import RclpyTransport, init_rclpy
+        init_rclpy(rclpy)
+        receiver = RclpyTransport("bare_receiver", spin=False)
+        receiver.create_subscription("joint_states", "sensor_msgs/msg/JointState", SENSOR_DATA, on_state)
+        executor = make_executor()
+        executor.add_node(receiver.node)
+        while not stop.is_set():
+            executor.spin_once(timeout_sec=0.1)
+        receiver.shutdown()
+        rclpy.try_shutdown()
+    print(f"received {count[0]}", flush=True)
+
+
+def run_bare(transport: str, feed_hz: float, seconds: float) -> dict[str, Any]:
+    """CPU share of a process that only receives `feed_hz` joint states on `transport`."""
+    from leapp_ros.transport import SENSOR_DATA, make_transport
+
+    robot = make_transport("dds", "bench_feeder", "/", discovery="loopback")
+    publisher = robot.create_publisher("joint_states", "sensor_msgs/msg/JointState", SENSOR_DATA)
+    process = subprocess.Popen([sys.executable, "-m", "leapp_ros.bench.transport_compare", "--bare-receiver",
+                                transport], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    stop = threading.Event()
+
+    def feed() -> None:
+        deadline = time.monotonic()
+        while not stop.is_set():
+            publisher.publish(robot.new_message("sensor_msgs/msg/JointState", name=JOINTS, position=[0.0] * 12,
+                                                velocity=[0.0] * 12))
+            deadline += 1.0 / feed_hz
+            stop.wait(max(0.0, deadline - time.monotonic()))
+    feeder = threading.Thread(target=feed, daemon=True)
+    feeder.start()
+    try:
+        time.sleep(3.0)  # start-up and discovery
+        meter = ProcessMeter(process.pid, role=f"{transport} bare receiver").start()
+        time.sleep(seconds)
+        usage = meter.stop()
+    finally:
+        process.send_signal(signal.SIGINT)
+        output = process.communicate(timeout=20)[0]
+        stop.set()
+        feeder.join(2.0)
+        robot.shutdown()
+    return {"transport": transport, "feed_hz": feed_hz, "seconds": seconds, "cpu_share": usage["cpu_share"],
+            "output": output.strip()[-200:]}
 
 
 def run_one(transport: str, bundle: Path, rate_hz: float, seconds: float, warmup_s: float = 2.0) -> dict[str, Any]:
@@ -152,12 +221,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--transports", nargs="+", default=["dds", "rclpy"], choices=["dds", "rclpy"])
     parser.add_argument("--json", type=Path, help="write the figures here")
     parser.add_argument("--note", default="", help="free text stored with the figures (e.g. how busy the machine was)")
+    parser.add_argument("--bare-receiver", choices=["dds", "rclpy"], help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.bare_receiver:
+        bare_receiver(args.bare_receiver)
+        return 0
     from leapp_ros.transport import loopback_environment
 
     os.environ.update(loopback_environment())
     bundle = write_passthrough_bundle(Path(tempfile.mkdtemp(prefix="leapp_transport_compare_")))
     runs = []
+    bare = []
+    for rate in args.rates:
+        for transport in args.transports:
+            entry = run_bare(transport, min(2.0 * rate, 1000.0), args.seconds)
+            bare.append(entry)
+            print(f"{transport:6s} bare receive of {entry['feed_hz']:.0f} joint states/s: CPU {entry['cpu_share']}",
+                  flush=True)
     for rate in args.rates:
         for transport in args.transports:
             run = run_one(transport, bundle, rate, args.seconds)
@@ -169,7 +249,7 @@ def main(argv: list[str] | None = None) -> int:
                   flush=True)
     document = {"benchmark": "transport_compare", "created_unix": int(time.time()), "note": args.note,
                 "hardware": hardware(), "software": software(), "method": __doc__.strip().splitlines()[2:],
-                "runs": runs}
+                "executor": os.environ.get("LEAPP_ROS_EXECUTOR") or "default", "bare_receive": bare, "runs": runs}
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(document, indent=2) + "\n")

@@ -14,6 +14,19 @@ import threading
 from leapp_ros.transport.ros2 import split_ros_arguments
 
 
+def make_executor() -> "object":
+    """The single-threaded executor; LEAPP_ROS_EXECUTOR=events takes rclpy's experimental EventsExecutor (C++
+    event queue, far less Python per callback) where this rclpy has it."""
+    import os
+
+    from rclpy.executors import SingleThreadedExecutor
+
+    if os.environ.get("LEAPP_ROS_EXECUTOR", "").strip().lower() == "events":
+        from rclpy.experimental.events_executor import EventsExecutor
+        return EventsExecutor()
+    return SingleThreadedExecutor()
+
+
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else list(argv)
     ros_args, rest = split_ros_arguments(args)
@@ -27,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         import rclpy
-        from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
+        from rclpy.executors import ExternalShutdownException
     except ImportError:
         print("deploy: error: rclpy is not importable: source your ROS 2 setup, or pip install the ROS 2 wheels "
               "(docs/deploy.md), or run without ROS: leapp-ros run BUNDLE.yaml --transport dds", file=sys.stderr)
@@ -42,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     code = 0
     try:
         node = make_lifecycle_node()
-        executor = SingleThreadedExecutor()
+        executor = make_executor()
         executor.add_node(node)
         while not stop.is_set() and rclpy.ok():
             executor.spin_once(timeout_sec=0.1)  # returns to Python often, so the signal handler runs promptly

@@ -17,7 +17,10 @@ from __future__ import annotations
 
 import functools
 import importlib
+import logging
+import os
 import threading
+from pathlib import Path
 from typing import Any
 
 from leapp_ros.transport.base import MessageCallback, QosProfile, ServiceHandler
@@ -83,6 +86,38 @@ def init_rclpy(rclpy: Any, args: list[str] | None = None) -> None:
     from rclpy.signals import SignalHandlerOptions
 
     rclpy.init(args=args or [], signal_handler_options=SignalHandlerOptions.NO)
+    hint = fastdds_type_propagation_hint()
+    if hint:
+        logging.getLogger("leapp_ros.transport").warning(hint)
+
+
+INTEROP_PROFILE = Path(__file__).with_name("fastdds_interop.xml")
+_FAST_DDS_2_DISTROS = ("foxy", "galactic", "humble", "iron", "jazzy")
+
+
+def fastdds_type_propagation_hint() -> str | None:
+    """The fix to print when this process runs Fast DDS 3 (ROS 2 Kilted and later, rmw_fastrtps_cpp) with its
+    default type propagation and no Fast DDS profile: Cyclone DDS peers (this package's DDS transport,
+    rmw_cyclonedds robots) then match only the simplest types. None when that does not apply."""
+    import rclpy.utilities
+
+    if rclpy.utilities.get_rmw_implementation_identifier() != "rmw_fastrtps_cpp":
+        return None
+    if os.environ.get("FASTDDS_DEFAULT_PROFILES_FILE") or os.environ.get("FASTRTPS_DEFAULT_PROFILES_FILE"):
+        return None  # the user configures Fast DDS; the profile decides
+    distro = os.environ.get("ROS_DISTRO", "").strip().lower()
+    if not distro:
+        try:
+            from importlib.metadata import version
+            distro = "jazzy" if int(version("rclpy").split(".")[0]) < 8 else "kilted"  # rclpy 9 = Kilted
+        except Exception:  # noqa: BLE001 - unknown install layout: say nothing rather than guess
+            return None
+    if distro in _FAST_DDS_2_DISTROS:
+        return None
+    return (f"Fast DDS 3 (ROS 2 {distro}) propagates type information that Cyclone DDS peers (rmw_cyclonedds, "
+            f"leapp_ros's DDS transport) refuse: with them only the simplest types get through. Fix: "
+            f"export FASTDDS_DEFAULT_PROFILES_FILE={INTEROP_PROFILE} (fastdds.type_propagation=disabled) for "
+            f"this process and the robot's Fast DDS processes (docs/transport.md)")
 
 
 def to_rclpy_qos(qos: QosProfile) -> Any:
