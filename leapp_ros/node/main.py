@@ -11,20 +11,7 @@ import signal
 import sys
 import threading
 
-from leapp_ros.transport.ros2 import split_ros_arguments
-
-
-def make_executor() -> "object":
-    """The single-threaded executor; LEAPP_ROS_EXECUTOR=events takes rclpy's experimental EventsExecutor (C++
-    event queue, far less Python per callback) where this rclpy has it."""
-    import os
-
-    from rclpy.executors import SingleThreadedExecutor
-
-    if os.environ.get("LEAPP_ROS_EXECUTOR", "").strip().lower() == "events":
-        from rclpy.experimental.events_executor import EventsExecutor
-        return EventsExecutor()
-    return SingleThreadedExecutor()
+from leapp_ros.transport.ros2 import make_executor, split_ros_arguments
 
 
 def main(argv: list[str] | None = None) -> int:
