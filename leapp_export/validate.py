@@ -24,7 +24,7 @@ def _runtime(yaml_path: Path):
     manager = InferenceManager(str(yaml_path))
 
     def run(inputs):
-        # InferenceManager keeps and later zero-fills the tensors it is given: hand it copies (spec §9.1).
+        # InferenceManager keeps and later zero-fills the tensors it is given: hand it copies.
         out = manager.run_policy({k: torch.from_numpy(v.copy()) for k, v in inputs.items()})
         return {k: v.detach().cpu().numpy().copy() for k, v in out.items()}
 

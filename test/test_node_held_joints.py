@@ -96,7 +96,7 @@ def test_parallel_list_vendor_block(tmp_path):
 pytestmark = pytest.mark.timeout(120)
 
 
-def test_node_commands_the_whole_robot_over_dds(dds_env, tmp_path):  # noqa: F811
+def test_node_commands_the_whole_robot(dds_env, tmp_path, node_transport):  # noqa: F811
     """Policy joints follow the policy (a passthrough of measured positions), held joints ramp from their measured
     position to the default and stay there, and the kp/kd messages carry the held joints' gains."""
     path = held_bundle(tmp_path)
@@ -111,7 +111,7 @@ def test_node_commands_the_whole_robot_over_dds(dds_env, tmp_path):  # noqa: F81
     params = {"safety.ramp_in_duration_s": 1.0, "safety.ramp_in_velocity_cap": 1.0e6,
               "held_joints.lidar_spin.position": 0.4, "held_joints.lidar_spin.kp": 3.0,
               "held_joints.lidar_spin.kd": 0.2}
-    node = start_node(path, dds_env, params=params)
+    node = start_node(path, dds_env, params=params, transport=node_transport)
     try:
         got = wait_for(lambda: len(targets.messages) >= 100 or node.poll() is not None, timeout=40)
         running = targets.snapshot()
@@ -134,3 +134,17 @@ def test_node_commands_the_whole_robot_over_dds(dds_env, tmp_path):  # noqa: F81
         assert np.all(np.diff(column) * np.sign(default - measured) >= -1e-9), name  # monotone towards the default
     assert "Held joints" in output and "whole robot" in output, output[-3000:]
     np.testing.assert_allclose(np.asarray(gains[0].data)[-3:], [50.0, 20.0, 3.0])
+
+
+def test_report_lists_joints_read_but_not_commanded_until_they_are_held(tmp_path):
+    from binding_helpers import G1_JOINTS, write_g1_like_bundle
+    bundle = load_bundle(write_g1_like_bundle(tmp_path / "g1"))
+    plan = compile_plan(bundle)
+    driven = set(plan.outputs.targets[0].joints)
+    free = [j for j in G1_JOINTS if j not in driven]
+    assert binding_plan_dict(plan)["uncommanded_joints"] == free and len(free) == 15
+    assert f"held_joints.{free[0]}.position: <rad>" in format_binding_plan(plan)
+    params = {f"held_joints.{j}.{f}": v for j in free for f, v in (("position", 0.0), ("kp", 20.0), ("kd", 1.0))}
+    held = compile_plan(bundle, BindingSettings.from_params(params))
+    assert binding_plan_dict(held)["uncommanded_joints"] == []
+    assert set(held.outputs.targets[0].joints) == set(G1_JOINTS)

@@ -43,7 +43,15 @@ def binding_plan_dict(plan: BindingPlan) -> dict[str, Any]:
         "outputs": outputs,
         "ignored_outputs": [{"port": p.name, "reason": why} for p, why in plan.outputs.ignored],
         "held_joints": held,
+        "uncommanded_joints": _uncommanded(plan),
     }
+
+
+def _uncommanded(plan: BindingPlan) -> list[str]:
+    """Joints the policy reads but nothing commands (neither the policy nor a held joint)."""
+    commanded = {j for t in plan.outputs.targets for j in t.joints}
+    measured = [j for b in plan.inputs.bindings if b.role.is_joint_state and b.feeds_engine for j in b.elements]
+    return [j for j in dict.fromkeys(measured) if j not in commanded]
 
 
 def _joint_sources(target: Any) -> dict[str, str]:
@@ -80,6 +88,11 @@ def format_binding_plan(plan: BindingPlan) -> str:
         lines.append(f"  {'':<28}    joints {_elements(tuple(o['joint_order']))}")
     for ignored in data["ignored_outputs"]:
         lines.append(f"  {ignored['port']:<28} -> (not published: {ignored['reason']})")
+    if data["uncommanded_joints"]:
+        names = data["uncommanded_joints"]
+        lines += ["", f"Not commanded (the policy reads them, nothing drives or holds them): {_elements(tuple(names))}",
+                  f"  hold them with parameters, e.g.  held_joints.{names[0]}.position: <rad>, "
+                  f"held_joints.{names[0]}.kp: <value>, held_joints.{names[0]}.kd: <value>"]
     if data["held_joints"]:
         lines += ["", "Joint sources (the node commands the whole robot):"]
         for o in data["outputs"]:

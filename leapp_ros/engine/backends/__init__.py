@@ -48,7 +48,7 @@ def create_backend(node: ModelNode, options: BackendOptions) -> Backend:
 
 __all__ = ["Backend", "BackendEntry", "BackendOptions", "REGISTRY", "backend_names", "create_backend", "register"]
 
-# --- GPU backends (owned by the GPU helper; one line each) -------------------------------------------------------
+# --- GPU backends (one line each) -------------------------------------------------------------------------------------
 register("onnxruntime-cuda", BackendEntry("leapp_ros.engine.backends.onnxruntime_cuda", "OnnxRuntimeCudaBackend", ("onnx",)))
 register("onnxruntime-tensorrt", BackendEntry("leapp_ros.engine.backends.onnxruntime_cuda", "OnnxRuntimeTensorRTBackend", ("onnx",)))
 register("torch-cuda", BackendEntry("leapp_ros.engine.backends.torch_cuda", "TorchCudaBackend", ("jit", "pt2")))
