@@ -3,8 +3,9 @@ keys from a ROS parameter file), flattening of nested YAML, `name:=value` overri
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 import yaml
 
