@@ -97,7 +97,7 @@ def test_parallel_list_vendor_block(tmp_path):
 pytestmark = pytest.mark.timeout(120)
 
 
-def test_node_commands_the_whole_robot_over_dds(dds_env, tmp_path):  # noqa: F811
+def test_node_commands_the_whole_robot(dds_env, tmp_path, node_transport):  # noqa: F811
     """Policy joints follow the policy (a passthrough of measured positions), held joints ramp from their measured
     position to the default and stay there, and the kp/kd messages carry the held joints' gains."""
     path = held_bundle(tmp_path)
@@ -112,7 +112,7 @@ def test_node_commands_the_whole_robot_over_dds(dds_env, tmp_path):  # noqa: F81
     params = {"safety.ramp_in_duration_s": 1.0, "safety.ramp_in_velocity_cap": 1.0e6,
               "held_joints.lidar_spin.position": 0.4, "held_joints.lidar_spin.kp": 3.0,
               "held_joints.lidar_spin.kd": 0.2}
-    node = start_node(path, dds_env, params=params)
+    node = start_node(path, dds_env, params=params, transport=node_transport)
     try:
         got = wait_for(lambda: len(targets.messages) >= 100 or node.poll() is not None, timeout=40)
         running = targets.snapshot()

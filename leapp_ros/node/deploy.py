@@ -25,7 +25,7 @@ from leapp_ros.node.lifecycle import Lifecycle, State
 from leapp_ros.node.realtime import RealtimeReport, RealtimeSettings, ScheduledGc, apply_to_current_thread, lock_memory
 from leapp_ros.node.timing import STAGES, DeadlineLoop, TickProfile
 from leapp_ros.safety import Cause, PolicyAction, SafetyState
-from leapp_ros.text import clip
+from leapp_ros.text import exception_summary
 from leapp_ros.transport import qos_profile
 
 LOG = logging.getLogger("leapp_ros.node")
@@ -91,6 +91,7 @@ class DeployNode:
             self._note_error(exc)
             raise
         self.lifecycle.finish("configure")
+        self.last_error = None  # diagnostics' "last error" is about the failure this transition just fixed
         self._publish_state()
 
     def _configure(self) -> None:
@@ -194,7 +195,7 @@ class DeployNode:
                 raise
             except Exception as exc:  # noqa: BLE001 - a model that loads but cannot run: one line at configure
                 raise EngineError(f"bundle '{self.plan.bundle.name}': the model fails on its warm-up run: "
-                                  f"{type(exc).__name__}: {clip(str(exc), 300)}") from None
+                                  f"{exception_summary(exc)}") from None
         self.engine.reset()
         self.plan.outputs.gather(results[0])  # constant gains are known (and publishable) from here on
         return {g.port.key: bool(np.array_equal(results[0][g.port.key], results[1][g.port.key]))
@@ -224,6 +225,7 @@ class DeployNode:
             if self.params["enable_on_activate"] or self.params["autostart"]:
                 channel.supervisor.enable("enable_on_activate")
         self.lifecycle.finish("activate")
+        self.last_error = None
         if self._event_topic is None:
             self._loop = DeadlineLoop(1.0 / self.rate_hz, self.tick, between_ticks=self._gc.step,
                                       on_start=self._tick_thread_settings)
