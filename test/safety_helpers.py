@@ -5,14 +5,14 @@ from __future__ import annotations
 import shutil
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import yaml
 
-from leapp_ros.safety import (JointLimit, JointLimits, PolicyAction, SafetyConfig, SafetySupervisor,
-                              WatchedInput)
+from leapp_ros.safety import JointLimit, JointLimits, PolicyAction, SafetyConfig, SafetySupervisor, WatchedInput
 
 JOINTS = ("hip", "knee", "wheel")
 RATE_HZ = 100.0
@@ -394,8 +394,9 @@ class Harness:
     def _on_diag(self, msg: Any) -> None:
         with self._lock:
             self.diagnostics = {kv.key: kv.value for status in msg.status for kv in status.values}
-            self.diagnostic_level = max((int.from_bytes(bytes(s.level), "little") if isinstance(s.level, (bytes, bytearray))
-                                         else int(s.level) for s in msg.status), default=0)
+            self.diagnostic_level = max((int.from_bytes(bytes(s.level), "little")
+                                         if isinstance(s.level, (bytes, bytearray)) else int(s.level)
+                                         for s in msg.status), default=0)
 
     def _on_gain(self, which: str, msg: Any) -> None:
         with self._lock:

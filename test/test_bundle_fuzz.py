@@ -20,8 +20,8 @@ from typing import Any
 
 import pytest
 import yaml
-
 from conftest import FIXTURE_BUNDLES, SUMMARY
+
 from leapp_ros.errors import MAX_MESSAGE, BundleError, LeappRosError, UncheckedBundleError
 
 hypothesis = pytest.importorskip("hypothesis", reason="hypothesis is not installed (pip install -e .[test])")

@@ -6,7 +6,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import yaml
-
 from binding_helpers import JOINTS_12, write_passthrough_bundle
 from node_helpers import EXTRA_JOINTS, FakeRobot, RobotState, start_node, stop_node, wait_for
 from transport_helpers import dds_env  # noqa: F401 - module fixture: loopback CYCLONEDDS_URI + unique domain
@@ -51,7 +50,8 @@ def test_vendor_block_holds_the_joints_the_policy_does_not_drive(tmp_path):
     assert sources[policy[0]] == "policy output 'joint_pos'"
     assert sources[HEAD] == "held at -0.3 (vendor block 'robot_defaults')"
     text = format_binding_plan(plan)
-    assert "Held joints" in text and f"{GRIPPER:<28} position 0.02, kp 50, kd 2  (vendor block 'robot_defaults')" in text
+    assert "Held joints" in text
+    assert f"{GRIPPER:<28} position 0.02, kp 50, kd 2  (vendor block 'robot_defaults')" in text
     whole = next(b for b in plan.inputs.bindings if b.port.name == "whole_robot_joint_pos")
     assert whole.elements == target.joints and not whole.feeds_engine
     assert "robot/whole_robot_joint_pos" not in plan.inputs.engine_inputs
@@ -74,7 +74,8 @@ def test_parameters_add_override_or_replace_the_vendor_block(tmp_path, params, e
 
 
 @pytest.mark.parametrize("vendor, params, message", [
-    ({}, {"held_joints.lidar_spin.position": 0.5}, r"held joint 'lidar_spin' .* has no kp .*held_joints\.lidar_spin\.kp"),
+    ({}, {"held_joints.lidar_spin.position": 0.5},
+     r"held joint 'lidar_spin' .* has no kp .*held_joints\.lidar_spin\.kp"),
     ({"defaults": {"joint_names": [LIDAR], "default_joint_pos": ["x"], "stiffness": 1.0, "damping": 0.1}}, {},
      r"held joint 'lidar_spin' \(vendor block 'defaults'\): position must be a finite number"),
     ({}, {"held_joints.lidar_spin.kp": 1.0}, r"held joint 'lidar_spin' .* has no default position"),

@@ -6,7 +6,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
@@ -24,7 +25,7 @@ from leapp_ros.node.lifecycle import Lifecycle, State
 from leapp_ros.node.realtime import RealtimeReport, RealtimeSettings, ScheduledGc, apply_to_current_thread, lock_memory
 from leapp_ros.node.timing import STAGES, DeadlineLoop, TickProfile
 from leapp_ros.safety import Cause, PolicyAction, SafetyState
-from leapp_ros.text import clip, exception_summary
+from leapp_ros.text import exception_summary
 from leapp_ros.transport import qos_profile
 
 LOG = logging.getLogger("leapp_ros.node")
@@ -94,7 +95,7 @@ class DeployNode:
         self._publish_state()
 
     def _configure(self) -> None:
-        from leapp_ros.engine import BackendOptions, Engine
+        from leapp_ros.engine import BackendOptions
 
         params = self.params
         if not params["bundle"]:
@@ -107,7 +108,8 @@ class DeployNode:
             raise ConfigurationError(f"bundle '{bundle.name}' states no policy rate (no pipeline.configs.frequency "
                                      "or semantic.scene.dt): set the rate_hz parameter (leapp-ros run --rate HZ)")
         if params["tick_on"] not in ("timer", "joint_states"):
-            raise ConfigurationError(f"parameter 'tick_on' must be 'timer' or 'joint_states', got {params['tick_on']!r}")
+            raise ConfigurationError(f"parameter 'tick_on' must be 'timer' or 'joint_states', "
+                                     f"got {params['tick_on']!r}")
         self.rate_hz = rate
         plan = compile_plan(bundle, BindingSettings.from_params(params))
         self._check_types(plan)

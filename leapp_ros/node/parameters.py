@@ -4,11 +4,11 @@ YAML, `name:=value` overrides and validation of a set before it is accepted."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Mapping
-
 import dataclasses
 import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
 
 import yaml
 

@@ -24,9 +24,9 @@ from __future__ import annotations
 
 import math
 import threading
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
-from typing import Mapping, Sequence
 
 import numpy as np
 
@@ -36,8 +36,14 @@ from leapp_ros.safety.config import SafetyConfig, per_joint
 from leapp_ros.safety.filters import CommandMode, LimitClamp, RampIn, SafetyCommand, first_non_finite
 from leapp_ros.safety.limits import JointLimits
 from leapp_ros.safety.states import LOG, RECOVERABLE, Cause, SafetyState, Transition, TransitionLog
-from leapp_ros.safety.watchdog import (DeadlineBurstDetector, InputLedger, InputWatchdog, NothingArrived, burst_sizes,
-                                       stale_limit_s)
+from leapp_ros.safety.watchdog import (
+    DeadlineBurstDetector,
+    InputLedger,
+    InputWatchdog,
+    NothingArrived,
+    burst_sizes,
+    stale_limit_s,
+)
 
 RUNNING = (SafetyState.RAMP_IN, SafetyState.ACTIVE)
 MIN_INFERENCE_BUDGET_S = 0.05  # the inference budget never goes below this, whatever the rate

@@ -34,7 +34,7 @@ def _import_rclpy() -> Any:
     return rclpy
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def interface_class(type_name: str, kind: str = "msg") -> type:
     """The rclpy class for ``pkg/msg/Name`` (or ``pkg/srv/Name``), imported from ``<pkg>.<kind>``.
 
