@@ -3,7 +3,9 @@ immediate stops void a tick in flight, limits required (or the step bound), untr
 
 import numpy as np
 import pytest
-from safety_helpers import JOINTS, Driver, make_supervisor
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from safety_helpers import JOINTS, LOWER, UPPER, Driver, make_supervisor
 
 from leapp_ros.errors import ConfigurationError
 from leapp_ros.safety import Cause, JointLimits, SafetyState, SafetySupervisor, WatchedInput
@@ -130,11 +132,6 @@ def test_stream_fault_holds_while_it_lasts_and_blocks_enable():
 
 
 # ---------------------------------------------------------------- property: whatever the policy outputs
-from hypothesis import HealthCheck, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
-
-from safety_helpers import LOWER, UPPER  # noqa: E402
-
 HOSTILE = st.one_of(st.floats(allow_nan=True, allow_infinity=True, width=32),
                     st.sampled_from([np.nan, np.inf, -np.inf, -40.0, 0.0, 1e30, -1e30, 5000.0]))
 
