@@ -24,7 +24,7 @@ def _runtime(yaml_path: Path):
     manager = InferenceManager(str(yaml_path))
 
     def run(inputs):
-        # InferenceManager keeps and later zero-fills the tensors it is given: hand it copies (spec §9.1).
+        # InferenceManager keeps and later zero-fills the tensors it is given: hand it copies.
         out = manager.run_policy({k: torch.from_numpy(v.copy()) for k, v in inputs.items()})
         return {k: v.detach().cpu().numpy().copy() for k, v in out.items()}
 
@@ -69,6 +69,7 @@ def cross_check(yaml_path: Path, steps: int = 5, seed: int = 0) -> dict:
     """Bundle-only check: leapp_ros's Engine vs leapp.InferenceManager from reset on random inputs."""
     import torch
     from leapp import InferenceManager
+
     from leapp_ros.engine import Engine
 
     engine = Engine.load(yaml_path)

@@ -140,7 +140,7 @@ def _graph(name, nodes, inputs, outputs, initializers=()):
 
 
 def _const(name, values):
-    from onnx import helper, TensorProto
+    from onnx import TensorProto, helper
     return helper.make_tensor(name, TensorProto.FLOAT, [1, len(values)], values)
 
 

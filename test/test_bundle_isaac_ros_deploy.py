@@ -10,9 +10,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
-
-from isaac_ros_deploy_configs import (JOINTS, KD, KP, SINGLE, multi_reference, single_reference, write_multi,
-                                      write_single)
+from isaac_ros_deploy_configs import (
+    JOINTS,
+    KP,
+    SINGLE,
+    multi_reference,
+    single_reference,
+    write_multi,
+    write_single,
+)
 from transport_helpers import dds_env  # noqa: F401 - module fixture: loopback CYCLONEDDS_URI + unique domain
 
 from leapp_ros.binding import compile_plan
@@ -98,7 +104,8 @@ def test_cli_inspect_and_replay_take_the_config(tmp_path):
                          "      element_names: [[], *joints]\n      history_length: 5\n    - name: base_ang_vel"),
      "port 'joint_pos': 'history_length: 5' asks the Isaac ROS Deploy runtime to stack a history"),
     (lambda t: t.replace("input_format: [base_ang_vel, joint_pos, {prev_targets: prev}]",
-                         "input_format: [base_ang_vel, joint_pos]"), r"does not list the inputs .*missing \['prev_targets'\]"),
+                         "input_format: [base_ang_vel, joint_pos]"),
+     r"does not list the inputs .*missing \['prev_targets'\]"),
     (lambda t: t.replace("      device: cuda\n", "      device: cuda\n      sha256sum: " + "ab" * 32 + "\n"),
      "the bundle says abab"),  # a hash that is given is verified
 ], ids=["mock_backend", "no_model_path", "runtime_history", "input_format_incomplete", "wrong_given_hash"])

@@ -88,6 +88,7 @@ def test_two_node_graph_routes_data_flow(version):
 
 def test_unknown_config_version_is_refused_naming_the_known_ones(tmp_path):
     import shutil
+
     from leapp_ros.bundle import BundleError
     directory = tmp_path / "mlp"
     shutil.copytree(ROOT / "0.5.2" / "mlp", directory)

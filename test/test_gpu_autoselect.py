@@ -49,3 +49,40 @@ def test_no_working_candidate_is_an_error_with_the_table():
     with pytest.raises(LeappRosError, match="no backend can run bundle 'anymal_like_flat'") as err:
         select(bundle, warmup=1, ticks=2, candidates=[Candidate("torch on onnx", "torch")])
     assert "torch on onnx" in str(err.value) and "unavailable" in str(err.value)
+
+
+@pytest.mark.parametrize("name, options, expected", [
+    ("anymal_like_flat", {"backend": "onnxruntime"}, "onnxruntime on cpu (as configured)"),
+    ("anymal_like_flat_jit", {"backend": "torch", "intra_op_threads": 2}, "torch on cpu (as configured)"),
+])
+def test_engine_factory_builds_an_explicit_backend_as_asked(name, options, expected):
+    from leapp_ros.engine import BackendOptions
+    from leapp_ros.engine.autoselect import create_engine
+
+    engine, choice = create_engine(load_bundle(shared_path("fixtures", "bundles", name)), BackendOptions(**options))
+    with engine:
+        assert choice == expected
+        if options["backend"] == "torch":
+            assert engine.describe()[0]["threads"] == 2  # torch's thread count is set, not torch's default
+
+
+@pytest.mark.parametrize("name", ["anymal_like_flat", "anymal_like_flat_jit"])
+def test_auto_measures_what_this_machine_can_run_and_says_why_others_are_out(name):
+    """On a CUDA machine auto times every GPU candidate against the CPU reference and keeps the fastest p99; on a
+    CPU-only machine there is one candidate and the choice names why the GPU ones are out."""
+    from leapp_ros.engine import BackendOptions
+    from leapp_ros.engine.autoselect import available_candidates, create_engine
+
+    bundle = load_bundle(shared_path("fixtures", "bundles", name))
+    candidates, skipped = available_candidates(bundle)
+    logged: list[str] = []
+    engine, choice = create_engine(bundle, BackendOptions(), log=logged.append, warmup=2, ticks=20)
+    with engine:
+        assert choice.startswith("auto: ")
+        if len(candidates) == 1:
+            assert "the only candidate here" in choice and skipped and skipped[0] in choice
+            assert not logged  # nothing was timed
+            print(f"no GPU candidate here: {skipped[0]}")
+        else:
+            assert "fastest of" in choice and logged and all(c.label in logged[0] for c in candidates)
+            assert any(c.label in choice for c in candidates)

@@ -3,11 +3,11 @@ immediate stops void a tick in flight, limits required (or the step bound), untr
 
 import numpy as np
 import pytest
+from safety_helpers import JOINTS, Driver, make_supervisor
 
 from leapp_ros.errors import ConfigurationError
 from leapp_ros.safety import Cause, JointLimits, SafetyState, SafetySupervisor, WatchedInput
 from leapp_ros.safety.supervisor import PolicyAction
-from safety_helpers import JOINTS, Driver, make_supervisor
 
 SUBSET = ("hip", "knee")  # a gain output covering 2 of the 3 joints
 

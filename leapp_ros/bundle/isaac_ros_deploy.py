@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import copy
 import hashlib
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from leapp_ros.bundle import files
 from leapp_ros.bundle.integrity import MAX_MODEL_BYTES
+from leapp_ros.text import quote
 
 Fail = Callable[..., Exception]
 DEFAULT_DTYPE = "float32"
@@ -125,16 +127,20 @@ def _parameters(node: str, params: Any, directory: Path, fail: Fail) -> dict[str
 
     params = dict(params) if isinstance(params, dict) else {}
     backend = params.get("backend", "onnx")
-    if backend not in BACKENDS:
-        raise fail(f"backend {backend!r} of the Isaac ROS Deploy config has no model file leapp_ros can run "
+    if not isinstance(backend, str) or backend not in BACKENDS:
+        raise fail(f"backend {quote(backend)} of the Isaac ROS Deploy config has no model file leapp_ros can run "
                    f"(supported: {', '.join(BACKENDS)})", node=node)
     if not params.get("model_path"):
         raise fail("parameters.model_path is missing: the Isaac ROS Deploy config names no model file", node=node)
     if "sha256sum" not in params:  # a hash that is given is verified like any LEAPP bundle's
-        path = (directory / str(params["model_path"])).resolve()
-        inside = path.is_relative_to(directory.resolve()) and path.is_file()
-        params["sha256sum"] = (hashlib.sha256(files.read_once(path, "model file", MAX_MODEL_BYTES, node_fail)).hexdigest()
-                               if inside else "0" * 64)  # a missing or escaping path is refused by the loader
+        try:
+            path = (directory / str(params["model_path"])).resolve()
+            inside = path.is_relative_to(directory.resolve()) and path.is_file()
+        except (OSError, RuntimeError, ValueError):  # a loop or a NUL byte: refused by name by the loader
+            path, inside = directory, False
+        # a missing or escaping path is refused by the loader
+        params["sha256sum"] = (hashlib.sha256(files.read_once(path, "model file", MAX_MODEL_BYTES,
+                                                              node_fail)).hexdigest() if inside else "0" * 64)
     params.update(backend=BACKENDS[backend], md5sum=params.get("md5sum", ""))
     return params
 

@@ -50,6 +50,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="also roll the policy out in the MuJoCo demo scene (the demo's bundle only) over "
                              "--episodes reach windows: task metric, success rate")
     parser.add_argument("--episodes", type=int, default=5, help="episodes (reach windows) for --sim (default 5)")
+    parser.add_argument("--node", action="store_true",
+                        help="also run the real deploy node (in this process, a stand-in robot over loopback DDS) "
+                             "at each of --rates for --seconds: node overhead (tick minus engine) p50/p99, "
+                             "per-stage times, late ticks, safety transitions, machine load")
+    parser.add_argument("--rates", default="200,500,1000", help="rates for --node in Hz (default 200,500,1000)")
+    parser.add_argument("--node-mode", choices=("timer", "event"), default="timer",
+                        help="--node ticks on its timer (default) or on every joint state")
+    parser.add_argument("--note", help="free text stored in the JSON (e.g. what else ran on the machine)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the random input frame (default 0)")
     parser.add_argument("--json", dest="json_out", metavar="OUT",
                         help="write the JSON report here (default out/bench/<bundle>-<UTC time>.json)")
@@ -61,9 +69,15 @@ def run(args: argparse.Namespace) -> int:
         raise LeappRosError("--ticks must be >= 1 and --warmup >= 0")
     if args.seconds <= 0 or (args.rate is not None and args.rate <= 0) or args.episodes < 1:
         raise LeappRosError("--rate and --seconds must be > 0 and --episodes >= 1")
-    if args.e2e:
+    if args.e2e or args.node:
         from leapp_ros.bench.e2e import require_e2e
         require_e2e(args.transport)
+    try:
+        rates = [float(r) for r in str(args.rates).split(",") if r.strip()]
+    except ValueError:
+        raise LeappRosError(f"--rates must be comma-separated numbers, got {args.rates!r}") from None
+    if not rates or min(rates) <= 0:
+        raise LeappRosError(f"--rates must be positive, got {args.rates!r}")
     began = time.perf_counter()
     bundle = load_bundle(args.bundle)
     if args.sim:
@@ -89,6 +103,11 @@ def run(args: argparse.Namespace) -> int:
     if args.e2e:
         from leapp_ros.bench.e2e import run_e2e
         report["e2e"] = run_e2e(bundle, options, rate, args.seconds, args.transport)
+    if args.node:
+        from leapp_ros.bench.node_overhead import run_node_overhead
+        report["node"] = run_node_overhead(bundle, options, rates, args.seconds, args.node_mode)
+    if args.note:
+        report["run"]["note"] = args.note
     if args.sim:
         from leapp_ros.bench.sim_rollout import run_sim
         report["sim"] = run_sim(bundle, options, args.episodes, args.seed, args.transport)
@@ -180,6 +199,9 @@ def format_results(report: dict) -> str:
                      f"p99 {latency.get('p99_us', 0) / 1e3:.2f} ms max {latency.get('max_us', 0) / 1e3:.2f} ms; "
                      f"node CPU {e2e['node_process']['cpu_share']:.3f} of a core, "
                      f"RSS {e2e['node_process']['rss_bytes'] / 2**20:.0f} MiB")
+    if report.get("node"):
+        from leapp_ros.bench.node_overhead import format_node
+        lines.extend(format_node(report["node"]))
     sim = report.get("sim")
     if sim:
         metric = sim.get("task_metric", {})

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -15,8 +16,15 @@ from leapp_ros.binding import BindingPlan, MessageEncoder, Role, TargetOutput
 from leapp_ros.binding.outputs import GainOutput
 from leapp_ros.errors import ConfigurationError
 from leapp_ros.node import parameters as P
-from leapp_ros.safety import (Cause, CommandMode, PolicyAction, SafetyCommand, SafetySupervisor, WatchedInput,
-                              build_supervisor)
+from leapp_ros.safety import (
+    Cause,
+    CommandMode,
+    PolicyAction,
+    SafetyCommand,
+    SafetySupervisor,
+    WatchedInput,
+    build_supervisor,
+)
 from leapp_ros.transport import qos_profile
 
 
@@ -59,6 +67,7 @@ class CommandChannel:
         self._kp = next((g.values for g, _, _, same in gains if same and g.role is Role.KP), None)
         self._kd = next((g.values for g, _, _, same in gains if same and g.role is Role.KD), None)
         self._published_gains = {id(g): None for g, *_ in gains}  # last published values of latched gains
+        self._same = {id(g): np.zeros(len(g.joints), dtype=bool) for g, *_ in gains}  # compare without allocating
         # Gains of joint subsets bypass the supervisor's command: they pass the same checks as kp/kd each tick.
         self._gain_checks = [(g.role.value, g.values, supervisor.gain_maxima(g.role.value, g.joints), g.joints)
                              for g, _, _, same in gains if not same]
@@ -68,7 +77,7 @@ class CommandChannel:
 
     @classmethod
     def create(cls, target: TargetOutput, plan: BindingPlan, rate_hz: float, params: Mapping[str, Any],
-               transport: Any) -> "CommandChannel":
+               transport: Any) -> CommandChannel:
         if target.role is not Role.TARGET_JOINT_POSITION:
             raise ConfigurationError(f"output port '{target.port.name}' is a {target.role.value} target; the safety "
                                      "supervisor (ramp-in, hold, limits) handles joint position targets only")
@@ -165,10 +174,16 @@ class CommandChannel:
                 continue
             values = command.kp if gain.role is Role.KP else command.kd
             last = self._published_gains[id(gain)]
-            if gain.constant and last is not None and np.array_equal(last, values):
-                continue  # latched and unchanged: late joiners get it from the transient-local history
+            if gain.constant and last is not None:
+                same_values = self._same[id(gain)]
+                np.equal(last, values, out=same_values)
+                if same_values.all():
+                    continue  # latched and unchanged: late joiners get it from the transient-local history
             publisher.publish(encoder.encode(values, now_ns))
-            self._published_gains[id(gain)] = values.copy() if gain.constant else None
+            if gain.constant:
+                if last is None:
+                    self._published_gains[id(gain)] = last = values.copy()
+                np.copyto(last, values)
 
     def publish_constant_gains(self, now_ns: int) -> None:
         """At activation: the policy's constant gains of joint subsets (not filtered: they command nothing alone)."""

@@ -6,7 +6,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
@@ -24,7 +25,7 @@ from leapp_ros.node.lifecycle import Lifecycle, State
 from leapp_ros.node.realtime import RealtimeReport, RealtimeSettings, ScheduledGc, apply_to_current_thread, lock_memory
 from leapp_ros.node.timing import STAGES, DeadlineLoop, TickProfile
 from leapp_ros.safety import Cause, PolicyAction, SafetyState
-from leapp_ros.text import clip
+from leapp_ros.text import exception_summary
 from leapp_ros.transport import qos_profile
 
 LOG = logging.getLogger("leapp_ros.node")
@@ -90,10 +91,11 @@ class DeployNode:
             self._note_error(exc)
             raise
         self.lifecycle.finish("configure")
+        self.last_error = None  # diagnostics' "last error" is about the failure this transition just fixed
         self._publish_state()
 
     def _configure(self) -> None:
-        from leapp_ros.engine import BackendOptions, Engine
+        from leapp_ros.engine import BackendOptions
 
         params = self.params
         if not params["bundle"]:
@@ -106,7 +108,8 @@ class DeployNode:
             raise ConfigurationError(f"bundle '{bundle.name}' states no policy rate (no pipeline.configs.frequency "
                                      "or semantic.scene.dt): set the rate_hz parameter (leapp-ros run --rate HZ)")
         if params["tick_on"] not in ("timer", "joint_states"):
-            raise ConfigurationError(f"parameter 'tick_on' must be 'timer' or 'joint_states', got {params['tick_on']!r}")
+            raise ConfigurationError(f"parameter 'tick_on' must be 'timer' or 'joint_states', "
+                                     f"got {params['tick_on']!r}")
         self.rate_hz = rate
         plan = compile_plan(bundle, BindingSettings.from_params(params))
         self._check_types(plan)
@@ -192,7 +195,7 @@ class DeployNode:
                 raise
             except Exception as exc:  # noqa: BLE001 - a model that loads but cannot run: one line at configure
                 raise EngineError(f"bundle '{self.plan.bundle.name}': the model fails on its warm-up run: "
-                                  f"{type(exc).__name__}: {clip(str(exc), 300)}") from None
+                                  f"{exception_summary(exc)}") from None
         self.engine.reset()
         self.plan.outputs.gather(results[0])  # constant gains are known (and publishable) from here on
         return {g.port.key: bool(np.array_equal(results[0][g.port.key], results[1][g.port.key]))
@@ -222,6 +225,7 @@ class DeployNode:
             if self.params["enable_on_activate"] or self.params["autostart"]:
                 channel.supervisor.enable("enable_on_activate")
         self.lifecycle.finish("activate")
+        self.last_error = None
         if self._event_topic is None:
             self._loop = DeadlineLoop(1.0 / self.rate_hz, self.tick, between_ticks=self._gc.step,
                                       on_start=self._tick_thread_settings)

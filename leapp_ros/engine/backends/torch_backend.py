@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
@@ -62,7 +62,7 @@ class TorchBackend:
         if len(outputs) != self._n_outputs:
             raise EngineError(f"node '{self.node.name}': the model returned {len(outputs)} outputs, "
                               f"the YAML declares {self._n_outputs}")
-        # Copy out: TorchScript/ExportedProgram return constant buffers (kp/kd) by reference (spec §9.2).
+        # Copy out: TorchScript/ExportedProgram return constant buffers (kp/kd) by reference.
         if self._on_cpu:
             return [o.numpy().copy() for o in outputs]
         return [o.cpu().numpy() for o in outputs]  # .cpu() of a CUDA tensor is already a fresh host copy

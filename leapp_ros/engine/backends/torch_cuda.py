@@ -44,7 +44,7 @@ class TorchCudaBackend(DeviceBackend):
             if not self._checked:  # once, at warm-up: a silent broadcast in copy_ would hide a wrong shape
                 self._check(results)
             for out, value in zip(self._outs, results):
-                out.copy_(value)  # copy: jit/pt2 return constant buffers (kp/kd) by reference (spec §9.2)
+                out.copy_(value)  # copy: jit/pt2 return constant buffers (kp/kd) by reference
 
     def _check(self, results) -> None:
         for port, out, value in zip(self.node.outputs, self._outs, results):

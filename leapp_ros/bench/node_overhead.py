@@ -1,0 +1,199 @@
+"""`leapp-ros bench BUNDLE --node`: the deploy node's own cost per tick (tick minus engine), late ticks and safety
+transitions, at several rates, with the real node, real engine and real DDS.
+
+The node runs in this process (so its per-stage tick profile is read exactly, not sampled from diagnostics) on its
+own deadline timer; a stand-in robot in a second process (`python -m leapp_ros.bench.node_overhead --robot ...`)
+publishes every input topic of the bundle at the rate over loopback DDS. Safety runs with its defaults: every
+transition after the initial enable and ramp-in is counted. The machine's load is recorded before and after each
+rate: figures from a busy machine are not idle figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import time
+from typing import Any
+
+import numpy as np
+
+from leapp_ros.bundle import Bundle, load_bundle
+from leapp_ros.engine import BackendOptions
+from leapp_ros.errors import LeappRosError
+from leapp_ros.percentiles import percentiles
+
+QS = (50, 90, 99, 99.9)
+ACTIVATE_TIMEOUT_S = 30.0
+
+
+def machine_state() -> dict[str, Any]:
+    """Load and the busiest other processes right now (a shared or loaded machine skews every figure)."""
+    state: dict[str, Any] = {"load_average": [round(x, 2) for x in os.getloadavg()],
+                             "logical_cores": os.cpu_count()}
+    try:
+        out = subprocess.run(["ps", "-eo", "pcpu,comm", "--sort=-pcpu", "--no-headers"], capture_output=True,
+                             text=True, timeout=5, check=True).stdout.splitlines()
+        state["busiest_processes"] = [line.strip() for line in out[:6]]
+    except (OSError, subprocess.SubprocessError):
+        state["busiest_processes"] = None
+    return state
+
+
+def _us(samples_ns: np.ndarray) -> dict[str, float | None]:
+    values = percentiles(samples_ns / 1e3, QS)
+    return {f"{k}_us": (round(v, 1) if v is not None else None) for k, v in values.items()}
+
+
+def measure_rate(bundle: Bundle, options: BackendOptions, rate_hz: float, seconds: float, mode: str,
+                 settle_s: float = 1.0, params: dict[str, Any] | None = None) -> dict[str, Any]:
+    """One rate: start the robot, configure + activate the node, wait for safety ACTIVE, measure `seconds`."""
+    from leapp_ros.node.deploy import DeployNode
+    from leapp_ros.node.timing import STAGES, TickProfile
+    from leapp_ros.transport import make_transport
+    from leapp_ros.transport.loopback import loopback_environment
+
+    env = loopback_environment()
+    domain = int(env["ROS_DOMAIN_ID"])
+    robot = subprocess.Popen([sys.executable, "-m", "leapp_ros.bench.node_overhead", "--robot", str(bundle.yaml_path),
+                              "--rate", str(rate_hz)], env={**os.environ, **env}, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.PIPE, text=True)
+    transport = make_transport("dds", "leapp_bench_node", "/", discovery="loopback", domain_id=domain)
+    node = None
+    before = machine_state()
+    try:
+        node = DeployNode(transport, {"bundle": str(bundle.yaml_path), "rate_hz": rate_hz, "backend": options.backend,
+                                      "device": options.device, "threads": options.intra_op_threads,
+                                      "tick_on": "joint_states" if mode == "event" else "timer",
+                                      "enable_on_activate": True, "robot_description_topic": "",
+                                      **(params or {})})
+        node.configure()
+        node.stats = TickProfile(capacity=int(seconds * rate_hz * 1.5) + 1000)  # the whole window, not a ring
+        give_up = time.monotonic() + ACTIVATE_TIMEOUT_S
+        while True:
+            try:
+                node.activate()
+                break
+            except LeappRosError:
+                if time.monotonic() > give_up or robot.poll() is not None:
+                    raise LeappRosError(f"the node never saw every input at {rate_hz:g} Hz: {node.last_error}; "
+                                        f"robot: {robot.poll()} {(robot.stderr.read() if robot.poll() else '')[-300:]}"
+                                        ) from None
+                time.sleep(0.05)
+        supervisor = node.channels[0].supervisor
+        while supervisor.state.value != "ACTIVE":
+            if time.monotonic() > give_up:
+                raise LeappRosError(f"safety never reached ACTIVE at {rate_hz:g} Hz: {supervisor.state_text()}")
+            time.sleep(0.05)
+        time.sleep(settle_s)
+        loop = node._loop
+        misses0, ticks0, skipped0 = (loop.misses, loop.ticks, loop.skipped) if loop is not None else (0, 0, 0)
+        transitions0 = supervisor.log.count
+        node.stats.reset()
+        began = time.monotonic()
+        time.sleep(seconds)
+        window_s = time.monotonic() - began
+        stages, total = node.stats.window()
+        misses = (loop.misses - misses0) if loop is not None else None
+        ticks = (loop.ticks - ticks0) if loop is not None else len(total)
+        skipped = (loop.skipped - skipped0) if loop is not None else None
+        transitions = [str(t) for t in list(supervisor.log.recent)[-(supervisor.log.count - transitions0):]] \
+            if supervisor.log.count > transitions0 else []
+        gc_runs = node._gc.collections
+        describe = node.engine.describe()
+        choice = node.engine_choice
+        realtime = node.realtime_report.text()
+    finally:
+        if node is not None:
+            node.shutdown()
+        transport.shutdown()
+        if robot.poll() is None:
+            robot.send_signal(signal.SIGINT)
+            try:
+                robot.wait(10)
+            except subprocess.TimeoutExpired:
+                robot.kill()
+    engine = stages[:, STAGES.index("engine")]
+    result: dict[str, Any] = {
+        "rate_hz": rate_hz, "mode": mode, "seconds": round(window_s, 2), "ticks": int(ticks),
+        "achieved_hz": round(len(total) / window_s, 2),
+        "node_overhead": _us(total - engine), "engine": _us(engine), "tick": _us(total),
+        "stages": {name: _us(stages[:, i]) for i, name in enumerate(STAGES)},
+        # late: deadlines skipped plus ticks that ended after their period, over every deadline in the window
+        "late_ticks": misses, "late_fraction": round(misses / (ticks + skipped), 6) if misses is not None and ticks
+        else None,
+        "skipped_deadlines": skipped,
+        "safety_transitions": len(transitions), "transitions": transitions,
+        "gc_collections_between_ticks": gc_runs, "backend": describe, "backend_choice": choice,
+        "realtime": realtime, "machine_before": before, "machine_after": machine_state()}
+    if mode == "event":
+        result["late_ticks"] = result["late_fraction"] = None  # timed at the robot: python -m leapp_ros.bench.e2e
+    return result
+
+
+def run_node_overhead(bundle: Bundle, options: BackendOptions, rates: list[float], seconds: float,
+                      mode: str = "timer", params: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"mode": mode, "seconds_per_rate": seconds, "rates": [
+        measure_rate(bundle, options, rate, seconds, mode, params=params) for rate in rates]}
+
+
+def format_node(section: dict[str, Any]) -> list[str]:
+    lines = [f"deploy node ({section['mode']} mode), {section['seconds_per_rate']:g} s per rate: "
+             "node overhead = tick minus engine"]
+    lines.append(f"{'rate':>7} {'ticks':>7} {'overhead p50/p99 us':>20} {'engine p50/p99 us':>18} "
+                 f"{'late':>13} {'safety':>7}  load")
+    for r in section["rates"]:
+        late = "-" if r["late_ticks"] is None else f"{r['late_ticks']} ({100 * r['late_fraction']:.3f}%)"
+        lines.append(f"{r['rate_hz']:>7g} {r['ticks']:>7} {r['node_overhead']['p50_us']:>9.1f}/"
+                     f"{r['node_overhead']['p99_us']:<10.1f} {r['engine']['p50_us']:>8.1f}/"
+                     f"{r['engine']['p99_us']:<9.1f}"
+                     f" {late:>13} {r['safety_transitions']:>7}  {r['machine_before']['load_average']}")
+    return lines
+
+
+# ---------------------------------------------------------------- the stand-in robot (its own process)
+def run_robot(bundle_path: str, rate_hz: float) -> int:
+    """Publish every input topic of the bundle at `rate_hz` until SIGINT (deadline-paced, stamped)."""
+    from leapp_ros.bench.fake_robot import set_stamp, topic_messages
+    from leapp_ros.binding import BindingSettings, compile_plan
+    from leapp_ros.transport import DEFAULT, make_transport
+
+    stop = []
+    signal.signal(signal.SIGINT, lambda *_: stop.append(True))
+    signal.signal(signal.SIGTERM, lambda *_: stop.append(True))
+    plan = compile_plan(load_bundle(bundle_path), BindingSettings.from_params({}))
+    transport = make_transport("dds", "leapp_bench_robot", "/", discovery="loopback",
+                               domain_id=int(os.environ["ROS_DOMAIN_ID"]))
+    try:
+        publishers = [(transport.create_publisher(topic, type_name, DEFAULT), msg)
+                      for topic, type_name, msg in topic_messages(plan, transport.new_message)]
+        period = int(1e9 / rate_hz)
+        deadline = time.monotonic_ns()
+        while not stop:
+            stamp = transport.now_ns()
+            for publisher, msg in publishers:
+                set_stamp(msg, stamp)
+                publisher.publish(msg)
+            deadline += period
+            delay = deadline - time.monotonic_ns()
+            if delay > 0:
+                time.sleep(delay / 1e9)
+            elif delay < -10 * period:
+                deadline = time.monotonic_ns()  # far behind (the machine stalled): realign, do not burst
+    finally:
+        transport.shutdown()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m leapp_ros.bench.node_overhead", description=__doc__)
+    parser.add_argument("--robot", metavar="BUNDLE", required=True, help="run the stand-in robot for BUNDLE")
+    parser.add_argument("--rate", type=float, required=True)
+    args = parser.parse_args(argv)
+    return run_robot(args.robot, args.rate)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,92 @@
+"""Real-time settings of the deploy node (refused with a reason, never silently ignored), the scheduled garbage
+collector and the per-stage tick profile."""
+
+from __future__ import annotations
+
+import gc
+import os
+
+import numpy as np
+import pytest
+
+from leapp_ros.errors import ConfigurationError
+from leapp_ros.node.realtime import RealtimeReport, RealtimeSettings, ScheduledGc, apply_to_current_thread, lock_memory
+from leapp_ros.node.timing import STAGES, TickProfile
+
+
+@pytest.mark.parametrize("params, message", [
+    ({"realtime.cpu_affinity": "0"}, "'realtime.cpu_affinity' must be a list"),
+    ({"realtime.cpu_affinity": [-1]}, "'realtime.cpu_affinity' must be a list"),
+    ({"realtime.priority": 100}, "'realtime.priority' must be an integer 0-99"),
+    ({"realtime.priority": True}, "'realtime.priority' must be an integer 0-99"),
+    ({"realtime.gc": "never"}, "'realtime.gc' must be one of"),
+])
+def test_bad_realtime_parameters_are_refused(params, message):
+    with pytest.raises(ConfigurationError, match=message):
+        RealtimeSettings.from_params(params)
+
+
+def test_each_requested_setting_is_applied_or_refused_with_a_reason():
+    cpu = sorted(os.sched_getaffinity(0))[0]
+    settings = RealtimeSettings.from_params({"realtime.cpu_affinity": [cpu], "realtime.priority": 10,
+                                             "realtime.lock_memory": True})
+    report = RealtimeReport()
+    before = os.sched_getaffinity(0), os.sched_getscheduler(0), os.sched_getparam(0)
+    try:
+        apply_to_current_thread(settings, report)
+        lock_memory(report)
+        assert len(report.applied) + len(report.refused) == 3  # every request accounted for
+        for what in ("CPUs", "SCHED_FIFO", "mlockall"):
+            line = next(line for line in report.applied + report.refused if what in line)
+            assert line in report.applied or ("(" in line and ":" in line), line  # a refusal says why
+        if any("CPUs" in line for line in report.applied):
+            assert os.sched_getaffinity(0) == {cpu}
+        if any("SCHED_FIFO" in line for line in report.applied):
+            assert os.sched_getscheduler(0) == os.SCHED_FIFO
+        print(report.text())
+    finally:
+        os.sched_setaffinity(0, before[0])
+        os.sched_setscheduler(0, before[1], before[2])
+        if any("mlockall" in line for line in report.applied):
+            import ctypes
+            import ctypes.util
+            ctypes.CDLL(ctypes.util.find_library("c")).munlockall()
+
+
+def test_nothing_requested_reports_nothing():
+    report = RealtimeReport()
+    apply_to_current_thread(RealtimeSettings(), report)
+    assert report.text() == "none requested"
+
+
+def test_scheduled_gc_freezes_configure_and_collects_only_when_stepped():
+    scheduler = ScheduledGc(young_threshold=50)
+    scheduler.engage()
+    try:
+        assert not gc.isenabled() and gc.get_freeze_count() > 0
+        garbage = []
+        for _ in range(200):
+            cycle: list = []
+            cycle.append(cycle)  # cyclic garbage only the collector frees
+            garbage.append(cycle)
+        del garbage, cycle
+        assert gc.get_count()[0] >= 50
+        scheduler.step()
+        assert scheduler.collections == 1 and gc.get_count()[0] < 50
+    finally:
+        scheduler.release()
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+
+
+def test_tick_profile_stages_and_node_overhead():
+    profile = TickProfile(capacity=4)
+    for k in range(6):  # a ring: the last 4 ticks are kept
+        t0 = 1_000_000 * k
+        profile.record(t0, t0 + 10_000, t0 + 30_000, t0 + 130_000, t0 + 140_000 + 1000 * k)
+    summary = profile.summary()
+    assert profile.ticks == 6 and len(STAGES) == 4
+    assert summary["engine_p50_us"] == pytest.approx(100.0)
+    assert summary["overhead_p50_us"] == pytest.approx(40.0 + 3.5)  # tick minus engine, over ticks 2..5
+    assert summary["max_ms"] == pytest.approx(0.145)
+    stages, total = profile.window()
+    assert stages.shape == (4, 4) and np.all(total == stages.sum(axis=1))
