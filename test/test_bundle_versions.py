@@ -105,6 +105,7 @@ def test_schema_enum_names_the_0_5_dialect():
 @pytest.mark.parametrize("version", ["0.5.2", "0.7.2"])
 def test_vendor_block_beside_a_leapp_bundle_holds_joints_and_changes_no_output(version, tmp_path):
     import shutil
+
     from leapp_ros.binding import compile_plan
     directory = tmp_path / "mlp"
     shutil.copytree(ROOT / version / "mlp", directory)
