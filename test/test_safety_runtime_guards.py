@@ -3,7 +3,9 @@ immediate stops void a tick in flight, limits required (or the step bound), untr
 
 import numpy as np
 import pytest
-from safety_helpers import JOINTS, Driver, make_supervisor
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from safety_helpers import JOINTS, LOWER, UPPER, Driver, make_supervisor
 
 from leapp_ros.errors import ConfigurationError
 from leapp_ros.safety import Cause, JointLimits, SafetyState, SafetySupervisor, WatchedInput
@@ -130,11 +132,6 @@ def test_stream_fault_holds_while_it_lasts_and_blocks_enable():
 
 
 # ---------------------------------------------------------------- property: whatever the policy outputs
-from hypothesis import HealthCheck, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
-
-from safety_helpers import LOWER, UPPER  # noqa: E402
-
 HOSTILE = st.one_of(st.floats(allow_nan=True, allow_infinity=True, width=32),
                     st.sampled_from([np.nan, np.inf, -np.inf, -40.0, 0.0, 1e30, -1e30, 5000.0]))
 
@@ -196,3 +193,34 @@ def test_every_published_number_is_checked_whatever_the_policy_outputs(ticks):
             assert (np.abs(cmd.position - d.position) <= 0.4 + 1e-9).all()
             subset = t["subset_kd"]  # published next to this command: it passed the same bounds
             assert np.isfinite(subset).all() and ((subset >= 0) & (subset <= 50.0)).all(), subset
+
+
+# ---------------------------------------------------------------- stream trust in the input ledger
+@pytest.mark.parametrize("stamp_ahead_s, clock_ns, arrival", [
+    (0.05, 10 * 10**9, "accepted"),  # within the 0.1 s tolerance (clock skew between computers)
+    (0.5, 10 * 10**9, "dropped"),  # the spoofer
+    (0.5, 0, "accepted"),  # no clock yet (sim time before the first /clock): no future check
+])
+def test_future_stamps_are_dropped_counted_and_never_become_the_last_stamp(tmp_path, stamp_ahead_s, clock_ns,
+                                                                            arrival):
+    from binding_helpers import JOINTS_12, write_passthrough_bundle
+
+    from leapp_ros.binding import compile_plan
+    from leapp_ros.bundle import load_bundle
+    ros_types = pytest.importorskip("leapp_ros.transport.ros_types")
+    store = ros_types.get_ros_typestore("jazzy")
+
+    def joint_state(stamp_s):
+        m = ros_types.new_message(store, "sensor_msgs/msg/JointState",
+                                  {"name": JOINTS_12, "position": np.ones(12), "velocity": np.zeros(12)})
+        m.header.stamp.sec, m.header.stamp.nanosec = int(stamp_s), int(round((stamp_s % 1) * 1e9))
+        return m
+
+    plan = compile_plan(load_bundle(write_passthrough_bundle(tmp_path)[0]))
+    plan.inputs.future_tolerance_s = 0.1
+    topic = next(t for t in plan.inputs.topics if t.type_name == "sensor_msgs/msg/JointState")
+    now_s = clock_ns * 1e-9 or 10.0
+    assert plan.inputs.receive(topic, joint_state(now_s + stamp_ahead_s), clock_ns).value == arrival
+    assert topic.future == (arrival == "dropped")
+    if arrival == "dropped":  # the real driver, stamped now, right after: accepted (the spoofed stamp is not kept)
+        assert plan.inputs.receive(topic, joint_state(now_s + 0.001), clock_ns + 10**6).value == "accepted"
