@@ -82,6 +82,21 @@ def test_multi_model_graph_with_cross_model_feedback(tmp_path):
         np.testing.assert_allclose(out["decoder/action"], want, atol=1e-6, rtol=0)
 
 
+def test_initial_values_start_the_feedback_state(tmp_path):
+    from safetensors.numpy import save_file
+    path = write_multi(tmp_path / "multi")
+    acc0 = np.array([[0.5, -1.5]], np.float32)
+    save_file({"decoder/acc": acc0}, str(path.parent / "multi_initial_values.safetensors"))
+    initial = "pipeline:\n  initial_values: multi_initial_values.safetensors\n"
+    path.write_text(path.read_text().replace("pipeline:\n", initial))
+    bundle = load_bundle(path)
+    np.testing.assert_array_equal(bundle.initial_value("decoder/acc"), acc0)
+    q = np.random.default_rng(4).standard_normal((4, 1, 2)).astype(np.float32)
+    engine = Engine(bundle)
+    for step, want in enumerate(multi_reference(q, acc0)):
+        np.testing.assert_allclose(engine.run({"encoder/q": q[step]})["decoder/action"], want, atol=1e-6, rtol=0)
+
+
 def test_cli_inspect_and_replay_take_the_config(tmp_path):
     path = write_multi(tmp_path / "multi")
     shown = cli("inspect", str(path))
