@@ -14,7 +14,7 @@ EXPORT = ["leapp==0.7.2", "rsl-rl-lib==5.5.1", "onnxscript>=0.1", "tqdm>=4.60", 
 # (psutil<6, tensordict<0.15) yet run fine here: install them with `pip install --no-deps` (scripts/setup_env.sh).
 EXPORT_LIBS = ["skrl==2.1.1", "stable-baselines3==2.9.2", "gymnasium==1.2.1", "hoptorch==0.1.4"]
 GPU = ["onnxruntime-gpu>=1.20"]  # plus a CUDA build of torch; TensorRT comes from JetPack or NVIDIA's index
-TEST = ["pytest>=8", "pytest-timeout>=2.3", "psutil>=5.9"] + DDS + SIM + EXPORT + EXPORT_LIBS
+TEST = ["pytest>=8", "pytest-timeout>=2.3", "psutil>=5.9", "hypothesis>=6.100"] + DDS + SIM + EXPORT + EXPORT_LIBS
 
 setup(
     name=PACKAGE,
