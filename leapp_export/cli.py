@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Sequence
+from collections.abc import Sequence
 
 from leapp_export.methods import EXPORT_METHODS
 from leapp_ros.errors import LeappRosError
@@ -46,7 +46,8 @@ def _add_libraries(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("skrl", help="export a skrl agent checkpoint of an Isaac Lab run, offline",
                        description=what.format(lib="skrl") + " Actions: the policy's mean_actions.")
     _add_common(p, "agent checkpoint (.pt), run directory (checkpoints/ inside) or experiment directory")
-    p.add_argument("--load_checkpoint", help="regex of the checkpoint file (default '.*\\.pt', the last in Isaac Lab's ordering)")
+    p.add_argument("--load_checkpoint",
+                   help="regex of the checkpoint file (default '.*\\.pt', the last in Isaac Lab's ordering)")
     p = sub.add_parser("sb3", help="export a Stable-Baselines3 PPO model.zip (+ VecNormalize) of an Isaac Lab run",
                        description=what.format(lib="Stable-Baselines3") + " VecNormalize statistics are read from "
                        "model_vecnormalize*.pkl next to the model. RecurrentPPO is refused (Isaac Lab 3.0 bug).")
@@ -111,8 +112,8 @@ _COMMON = ("task", "checkpoint", "env_yaml", "agent_yaml", "joint_names", "urdf"
 
 
 def _run_export(args: argparse.Namespace) -> int:
-    from leapp_export.progress import Progress, quiet_libraries
     from leapp_export import rsl_rl, sources
+    from leapp_export.progress import Progress, quiet_libraries
 
     common = {k: getattr(args, k) for k in _COMMON}
     if args.command == "rsl-rl":

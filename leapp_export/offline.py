@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Sequence
 
 from leapp_export.errors import CheckpointMismatch, ExportError
 from leapp_export.policy import PolicyPlan

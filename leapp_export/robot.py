@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 from leapp_export.env_config import EnvConfig
 from leapp_export.errors import ExportError
@@ -93,8 +93,9 @@ def resolve_joint_order(env: EnvConfig, entity: str, joint_names: str | Sequence
         movable = urdf_joint_names(urdf)
         unknown = [n for n in names if n not in movable]
         if unknown:
+            others = f" (nor are {unknown[1:]})" if unknown[1:] else ""
             raise ExportError(f"joint '{unknown[0]}' from --joint_names is not a movable joint of URDF '{urdf}'"
-                              + (f" (nor are {unknown[1:]})" if unknown[1:] else "") + f"; its movable joints: {movable}")
+                              f"{others}; its movable joints: {movable}")
         absent = [n for n in movable if n not in names]
         if absent:
             raise ExportError(f"--joint_names lists {len(names)} of the {len(movable)} movable joints of URDF "

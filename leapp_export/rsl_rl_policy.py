@@ -115,9 +115,10 @@ def build_actor(checkpoint: Path, agent_cfg: dict, group_dims: dict[str, int], n
         model.load_state_dict(state, strict=True)
     except RuntimeError as exc:
         first = str(exc).strip().splitlines()
-        raise CheckpointMismatch(f"checkpoint '{checkpoint}' does not fit the actor built from {agent_path} and env.yaml "
-                          f"(observation dim {sum(group_dims.get(g, 0) for g in groups)}, {num_actions} actions): "
-                          f"{' '.join(first[:3])}") from exc
+        obs_dim = sum(group_dims.get(g, 0) for g in groups)
+        raise CheckpointMismatch(f"checkpoint '{checkpoint}' does not fit the actor built from {agent_path} and "
+                                 f"env.yaml (observation dim {obs_dim}, {num_actions} actions): "
+                                 f"{' '.join(first[:3])}") from exc
     model.eval()
     clip = agent_cfg.get("clip_actions")
     return RslRlActor(model, groups, None if clip is None else float(clip))

@@ -69,6 +69,7 @@ def cross_check(yaml_path: Path, steps: int = 5, seed: int = 0) -> dict:
     """Bundle-only check: leapp_ros's Engine vs leapp.InferenceManager from reset on random inputs."""
     import torch
     from leapp import InferenceManager
+
     from leapp_ros.engine import Engine
 
     engine = Engine.load(yaml_path)

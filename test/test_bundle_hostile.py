@@ -13,9 +13,9 @@ import re
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import pytest
@@ -239,7 +239,8 @@ CASES = [
     Case("port_name_10k_chars", port_set("inputs", "base_velocity", "name", "p" * 10_000),
          r"port 'p+\.\.\.'.*longer than 256 characters"),
     Case("yaml_not_utf8", lambda d: bundle_yaml(d).write_bytes(b"models: \xff\xfe\n"), r"not UTF-8 text \(byte 8"),
-    Case("python_object_tag", lambda d: insert_under(d, "pipeline:", "  x: !!python/object/apply:os.system [touch x]\n"),
+    Case("python_object_tag",
+         lambda d: insert_under(d, "pipeline:", "  x: !!python/object/apply:os.system [touch x]\n"),
          r"malformed YAML at line 90, column \d+: could not determine a constructor for the tag "
          r"'tag:yaml.org,2002:python/object/apply:os.system'"),
     Case("bad_tagged_int", lambda d: insert_under(d, "pipeline:", "  x: !!int twelve\n"),
@@ -365,7 +366,8 @@ def test_model_swapped_for_a_working_model_is_not_what_runs(tmp_path):
         swapped = engine.run(feed)
     key = f"{NODE}/joint_pos"
     np.testing.assert_allclose(verified[key].reshape(-1), np.ravel(expected[key]), rtol=1e-5, atol=1e-5)
-    assert not np.allclose(swapped[key].reshape(-1), np.ravel(expected[key]), atol=1e-3), "the swapped model should differ"
+    assert not np.allclose(swapped[key].reshape(-1), np.ravel(expected[key]), atol=1e-3), \
+        "the swapped model should differ"
 
 
 def test_hashed_external_data_is_inlined_and_runs(tmp_path):

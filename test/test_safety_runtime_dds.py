@@ -15,11 +15,21 @@ from typing import Any
 
 import numpy as np
 import pytest
-
 from conftest import shared_path
-from safety_helpers import (ANYMAL_JOINTS, ENABLE_TYPE, HOSTILE_KD_JOINTS, NEGATIVE_KP_ABOVE, NODE_PARAMETERS,
-                            POSITION_LIMIT, RAISE_ABOVE, SLOW_BELOW, Harness, NodeProcess, hostile_policy_bundle,
-                            write_params_file)
+from safety_helpers import (
+    ANYMAL_JOINTS,
+    ENABLE_TYPE,
+    HOSTILE_KD_JOINTS,
+    NEGATIVE_KP_ABOVE,
+    NODE_PARAMETERS,
+    POSITION_LIMIT,
+    RAISE_ABOVE,
+    SLOW_BELOW,
+    Harness,
+    NodeProcess,
+    hostile_policy_bundle,
+    write_params_file,
+)
 from transport_helpers import loopback_dds_environment
 
 pytestmark = pytest.mark.timeout(400)
@@ -29,7 +39,8 @@ ESTOP_BOUND_S = 0.5  # e-stop -> the damping command at the robot while inferenc
 MAX_STEP = 0.5  # safety.max_step_rad of the node running without limits
 JOINT_STATE = "sensor_msgs/msg/JointState"
 
-RELAXED = {**NODE_PARAMETERS, "safety": {**NODE_PARAMETERS["safety"], "stale_periods": 10}}  # staleness is not tested here
+# staleness is not tested here
+RELAXED = {**NODE_PARAMETERS, "safety": {**NODE_PARAMETERS["safety"], "stale_periods": 10}}
 PROFILES: dict[str, dict[str, Any]] = {
     # limits from the parameter file; a second publisher is a warning
     "limited": RELAXED,

@@ -9,12 +9,13 @@ import pytest
 
 pytest.importorskip("mujoco", reason="mujoco is not installed (pip install mujoco)")
 
+from sim_helpers import REACH_ARM_XML  # noqa: E402
+
 from leapp_ros.errors import ConfigurationError  # noqa: E402
 from leapp_ros.sim import SimRobot  # noqa: E402
 from leapp_ros.sim.commands import CommandDecoder, CommandRejected  # noqa: E402
 from leapp_ros.sim.config_file import load_sim_file  # noqa: E402
 from leapp_ros.sim.settings import NODE_KEYS, SimNodeSettings  # noqa: E402
-from sim_helpers import REACH_ARM_XML  # noqa: E402
 
 JOINTS = ["shoulder_yaw", "shoulder_pitch", "elbow_pitch"]
 

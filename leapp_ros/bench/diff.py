@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 LOWER, HIGHER = "lower", "higher"  # which direction is better
 SIGNIFICANT = 0.05  # relative change below which a metric is reported as unchanged

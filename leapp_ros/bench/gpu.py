@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from leapp_ros.bundle import Bundle, load_bundle
-from leapp_ros.engine.autoselect import default_candidates, measure, random_feeds, time_ticks
+from leapp_ros.engine.autoselect import default_candidates, measure, time_ticks
 from leapp_ros.engine.backends import BackendOptions
 from leapp_ros.percentiles import percentiles
 
@@ -66,7 +66,7 @@ def raw_onnxruntime(bundle: Bundle, warmup: int, ticks: int, device: str) -> lis
                                     providers=[("CUDAExecutionProvider", opts), "CPUExecutionProvider"])
         if not graph:
             rows.append({"label": "raw onnxruntime cuda session.run (numpy)", "providers": sess.get_providers(),
-                         **stats(time_ticks(lambda f: sess.run(None, f), feeds, warmup, ticks))})
+                         **stats(time_ticks(lambda f, s=sess: s.run(None, f), feeds, warmup, ticks))})
         ins = {p.name: torch.from_numpy(feeds[0][p.name]).to(device) for p in node.inputs}
         outs = {p.name: torch.zeros(p.shape, dtype=getattr(torch, p.dtype.name), device=device) for p in node.outputs}
         binding = sess.io_binding()

@@ -61,9 +61,10 @@ def _role(port: Port, override: PortOverride) -> tuple[Role, str]:
             raise ConfigurationError(str(exc)) from None
     role, why = classify(port)
     if role is None:
+        example = "target/joint/position" if port.direction == "output" else "state/joint/position"
         raise ConfigurationError(
             f"{port.direction} port '{port.name}' cannot be bound: {why}. Map it with the parameter "
-            f"'ports.{port.name}.kind' (e.g. {'target/joint/position' if port.direction == 'output' else 'state/joint/position'})"
+            f"'ports.{port.name}.kind' (e.g. {example})"
             + (f" or skip it with 'ports.{port.name}.ignore: true'" if port.direction == "output" else ""))
     return role, why
 
@@ -79,7 +80,8 @@ def _names(port: Port, override: PortOverride, role: Role, joints: bool, bundle:
         if port.unplaced_names is not None and not (override.joints if joints else override.element_names):
             why = (f"{len(port.unplaced_names)} element names for its {port.size} values (the loader dropped them: "
                    f"{list(port.unplaced_names)[:8]})" if len(port.unplaced_names) != port.size else
-                   f"element names that repeat {sorted({n for n in port.unplaced_names if port.unplaced_names.count(n) > 1})}")
+                   "element names that repeat "
+                   f"{sorted({n for n in port.unplaced_names if port.unplaced_names.count(n) > 1})}")
         elif names is None:
             why = "no element names"
         else:

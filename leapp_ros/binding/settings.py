@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import yaml
 
@@ -74,7 +75,7 @@ class BindingSettings:
     held: Mapping[str, Any] = field(default_factory=dict)  # `held_joints.*` parameters (binding/held.py)
 
     @classmethod
-    def from_params(cls, params: Mapping[str, Any]) -> "BindingSettings":
+    def from_params(cls, params: Mapping[str, Any]) -> BindingSettings:
         """Read the binding keys of a flat parameter dict (`imu.topic`, `ports.joint_pos.topic`, ...)."""
         p = dict(params)
         sources = {}

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from leapp_ros.bundle import files
 from leapp_ros.bundle.pt2_archive import check_pt2_archive

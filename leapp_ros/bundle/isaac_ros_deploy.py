@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import copy
 import hashlib
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from leapp_ros.bundle import files
 from leapp_ros.bundle.integrity import MAX_MODEL_BYTES
@@ -141,8 +142,9 @@ def _parameters(node: str, params: Any, directory: Path, fail: Fail) -> dict[str
             inside = path.is_relative_to(directory.resolve()) and path.is_file()
         except (OSError, RuntimeError, ValueError):  # a loop or a NUL byte: refused by name by the loader
             path, inside = directory, False
-        params["sha256sum"] = (hashlib.sha256(files.read_once(path, "model file", MAX_MODEL_BYTES, node_fail)).hexdigest()
-                               if inside else "0" * 64)  # a missing or escaping path is refused by the loader
+        # a missing or escaping path is refused by the loader
+        params["sha256sum"] = (hashlib.sha256(files.read_once(path, "model file", MAX_MODEL_BYTES,
+                                                              node_fail)).hexdigest() if inside else "0" * 64)
     params.update(backend=BACKENDS[backend], md5sum=params.get("md5sum", ""))
     return params
 

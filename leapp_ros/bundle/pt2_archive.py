@@ -12,7 +12,7 @@ from __future__ import annotations
 import io
 import json
 import zipfile
-from typing import Callable
+from collections.abc import Callable
 
 from leapp_ros.text import clip, quote
 

@@ -98,7 +98,8 @@ def format_summary(result: dict) -> str:
         f"sim-to-sim demo over {result['transport']}: {result['command_windows']} reach targets, "
         f"{result['hold_s']:g} s each",
         f"  final error per target [cm]: {windows}",
-        f"  mean final error {100 * result['final_error_mean_m']:.2f} cm, max {100 * result['final_error_max_m']:.2f} cm,"
+        f"  mean final error {100 * result['final_error_mean_m']:.2f} cm,"
+        f" max {100 * result['final_error_max_m']:.2f} cm,"
         f" RMS tracking error {100 * result['tracking_error_rms_m']:.2f} cm (includes the moves)",
         f"  success (final error < {100 * result['success_threshold_m']:.0f} cm): {100 * result['success_rate']:.0f}%",
         f"  plot: {result['plot']}",

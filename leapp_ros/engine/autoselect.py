@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -42,10 +42,12 @@ def default_candidates(bundle: Bundle, cuda_device: str = "cuda") -> list[Candid
     found = [Candidate("cpu (natural, 1 thread)", "auto", "cpu")]
     if formats <= {"onnx"}:
         found += [Candidate("onnxruntime-cuda", "onnxruntime-cuda", cuda_device),
-                  Candidate("onnxruntime-cuda (ort stream)", "onnxruntime-cuda", cuda_device, {"ort_user_stream": False}),
+                  Candidate("onnxruntime-cuda (ort stream)", "onnxruntime-cuda", cuda_device,
+                            {"ort_user_stream": False}),
                   Candidate("onnxruntime-tensorrt", "onnxruntime-tensorrt", cuda_device),
                   Candidate("tensorrt fp32 + graph", "tensorrt", cuda_device, {"cuda_graph": True}),
-                  Candidate("tensorrt fp16 + graph", "tensorrt", cuda_device, {"cuda_graph": True, "precision": "fp16"})]
+                  Candidate("tensorrt fp16 + graph", "tensorrt", cuda_device,
+                            {"cuda_graph": True, "precision": "fp16"})]
     if formats <= {"jit", "pt2"}:
         found += [Candidate("torch-cuda", "torch-cuda", cuda_device),
                   Candidate("torch-cuda + graph", "torch-cuda", cuda_device, {"cuda_graph": True})]
@@ -129,7 +131,9 @@ class Selection:
     def table(self) -> str:
         head = f"{'candidate':34} {'status':14} {'p50 us':>9} {'p99 us':>9} {'max us':>9} {'parity':>9}  detail"
         lines = [head, "-" * len(head)]
-        fmt = lambda v, spec: format(v, spec) if v is not None else format("-", ">" + spec.split(".")[0])
+
+        def fmt(v: float | None, spec: str) -> str:
+            return format(v, spec) if v is not None else format("-", ">" + spec.split(".")[0])
         for r in self.rows:
             mark = " *" if self.chosen is not None and r.label == self.chosen.label else ""
             lines.append(f"{r.label + mark:34} {r.status:14} {fmt(r.p50_us, '9.1f')} {fmt(r.p99_us, '9.1f')} "
@@ -137,7 +141,8 @@ class Selection:
         return "\n".join(lines)
 
     def as_dict(self) -> dict:
-        return {"chosen": self.chosen.label if self.chosen else None, "rows": [dataclasses.asdict(r) for r in self.rows]}
+        return {"chosen": self.chosen.label if self.chosen else None,
+                "rows": [dataclasses.asdict(r) for r in self.rows]}
 
 
 def measure(bundle: Bundle, candidates: Sequence[Candidate], *, warmup: int = 50, ticks: int = 500,

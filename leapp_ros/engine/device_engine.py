@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
-from typing import Mapping
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -85,7 +85,7 @@ class DeviceEngine:
         self.reset()  # warm-up, parity checks and capture ran on the state buffers: start clean
 
     @classmethod
-    def load(cls, path, options: BackendOptions) -> "DeviceEngine":
+    def load(cls, path, options: BackendOptions) -> DeviceEngine:
         return cls(load_bundle(path), options)
 
     @property
@@ -152,7 +152,7 @@ class DeviceEngine:
             backend.close()
         self._backends = []
 
-    def __enter__(self) -> "DeviceEngine":
+    def __enter__(self) -> DeviceEngine:
         return self
 
     def __exit__(self, *exc) -> None:

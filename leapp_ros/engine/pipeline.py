@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping
 
 import numpy as np
 
@@ -62,7 +62,7 @@ class Engine:
         self._pending: list[tuple[dict, str, np.ndarray, bool]] = []
 
     @classmethod
-    def load(cls, path: str | Path, options: BackendOptions | None = None) -> "Engine":
+    def load(cls, path: str | Path, options: BackendOptions | None = None) -> Engine:
         return cls(load_bundle(path), options)
 
     @property
@@ -133,7 +133,7 @@ class Engine:
             backend.close()
         self._backends = []
 
-    def __enter__(self) -> "Engine":
+    def __enter__(self) -> Engine:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -6,7 +6,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
@@ -24,7 +25,7 @@ from leapp_ros.node.lifecycle import Lifecycle, State
 from leapp_ros.node.realtime import RealtimeReport, RealtimeSettings, ScheduledGc, apply_to_current_thread, lock_memory
 from leapp_ros.node.timing import STAGES, DeadlineLoop, TickProfile
 from leapp_ros.safety import Cause, PolicyAction, SafetyState
-from leapp_ros.text import clip, exception_summary
+from leapp_ros.text import exception_summary
 from leapp_ros.transport import qos_profile
 
 LOG = logging.getLogger("leapp_ros.node")
@@ -90,10 +91,11 @@ class DeployNode:
             self._note_error(exc)
             raise
         self.lifecycle.finish("configure")
+        self.last_error = None  # diagnostics' "last error" is about the failure this transition just fixed
         self._publish_state()
 
     def _configure(self) -> None:
-        from leapp_ros.engine import BackendOptions, Engine
+        from leapp_ros.engine import BackendOptions
 
         params = self.params
         if not params["bundle"]:
@@ -106,7 +108,8 @@ class DeployNode:
             raise ConfigurationError(f"bundle '{bundle.name}' states no policy rate (no pipeline.configs.frequency "
                                      "or semantic.scene.dt): set the rate_hz parameter (leapp-ros run --rate HZ)")
         if params["tick_on"] not in ("timer", "joint_states"):
-            raise ConfigurationError(f"parameter 'tick_on' must be 'timer' or 'joint_states', got {params['tick_on']!r}")
+            raise ConfigurationError(f"parameter 'tick_on' must be 'timer' or 'joint_states', "
+                                     f"got {params['tick_on']!r}")
         self.rate_hz = rate
         plan = compile_plan(bundle, BindingSettings.from_params(params))
         self._check_types(plan)
@@ -222,6 +225,7 @@ class DeployNode:
             if self.params["enable_on_activate"] or self.params["autostart"]:
                 channel.supervisor.enable("enable_on_activate")
         self.lifecycle.finish("activate")
+        self.last_error = None
         if self._event_topic is None:
             self._loop = DeadlineLoop(1.0 / self.rate_hz, self.tick, between_ticks=self._gc.step,
                                       on_start=self._tick_thread_settings)
@@ -359,6 +363,8 @@ class DeployNode:
             self.stats.record(start, inputs_done, safety_done, engine_done, clock())
         except Exception as exc:  # noqa: BLE001 - the tick thread must survive; safety holds on the next tick
             self._note_error(exc)
+            for channel in self.channels:
+                channel.tick_started_s = None  # no tick in flight any more (the inference watchdog must not trip)
             kind = f"tick {type(exc).__name__}"
             self._engine_faults[kind] = self._engine_faults.get(kind, 0) + 1
             if self._engine_faults[kind] == 1:  # once per type: a failure that repeats every tick is counted

@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from leapp_ros.node.channel import CommandChannel
 from leapp_ros.safety import Cause

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import math
 import xml.etree.ElementTree as ET
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -122,12 +123,12 @@ class JointLimits:
         return len(self.names)
 
     @classmethod
-    def unlimited(cls, names: Sequence[str]) -> "JointLimits":
+    def unlimited(cls, names: Sequence[str]) -> JointLimits:
         return cls([JointLimit(name) for name in names])
 
     @classmethod
     def resolve(cls, names: Sequence[str], *, urdf: Mapping[str, JointLimit] | None = None,
-                parameters: Mapping[str, JointLimit] | None = None) -> tuple["JointLimits", list[str]]:
+                parameters: Mapping[str, JointLimit] | None = None) -> tuple[JointLimits, list[str]]:
         """Per joint: the URDF's limits when it has the joint, else the parameters', else none.
 
         Returns the limits and one report line per kind of gap (the joints that lack limits, listed together).

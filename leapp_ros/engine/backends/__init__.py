@@ -49,7 +49,9 @@ def create_backend(node: ModelNode, options: BackendOptions) -> Backend:
 __all__ = ["Backend", "BackendEntry", "BackendOptions", "REGISTRY", "backend_names", "create_backend", "register"]
 
 # --- GPU backends (one line each) -------------------------------------------------------------------------------------
-register("onnxruntime-cuda", BackendEntry("leapp_ros.engine.backends.onnxruntime_cuda", "OnnxRuntimeCudaBackend", ("onnx",)))
-register("onnxruntime-tensorrt", BackendEntry("leapp_ros.engine.backends.onnxruntime_cuda", "OnnxRuntimeTensorRTBackend", ("onnx",)))
+register("onnxruntime-cuda",
+         BackendEntry("leapp_ros.engine.backends.onnxruntime_cuda", "OnnxRuntimeCudaBackend", ("onnx",)))
+register("onnxruntime-tensorrt",
+         BackendEntry("leapp_ros.engine.backends.onnxruntime_cuda", "OnnxRuntimeTensorRTBackend", ("onnx",)))
 register("torch-cuda", BackendEntry("leapp_ros.engine.backends.torch_cuda", "TorchCudaBackend", ("jit", "pt2")))
 register("tensorrt", BackendEntry("leapp_ros.engine.backends.tensorrt_backend", "TensorRTBackend", ("onnx",)))

@@ -44,7 +44,7 @@ class EngineKey:
         return data
 
     @classmethod
-    def from_json(cls, data: dict) -> "EngineKey":
+    def from_json(cls, data: dict) -> EngineKey:
         fields = dict(data)
         fields["shapes"] = tuple((str(name), tuple(int(d) for d in shape)) for name, shape in fields["shapes"])
         return cls(**fields)
@@ -85,7 +85,8 @@ class EngineCache:
         except (ValueError, KeyError, TypeError) as exc:
             return CacheMiss(f"unreadable cache metadata {meta_path.name}: {exc}")
         if cached != key:
-            return CacheMiss(f"{meta_path.name} was built for another configuration: {describe_difference(cached, key)}")
+            return CacheMiss(f"{meta_path.name} was built for another configuration: "
+                             f"{describe_difference(cached, key)}")
         plan = plan_path.read_bytes()
         if hashlib.sha256(plan).hexdigest() != meta.get("plan_sha256"):
             return CacheMiss(f"{plan_path.name} does not match the SHA-256 recorded when it was built")

@@ -8,8 +8,8 @@ from leapp_ros.bundle import ModelNode
 from leapp_ros.engine.backends.base import BackendOptions
 from leapp_ros.engine.backends.device_backend import DeviceBackend
 from leapp_ros.engine.backends.model_source import model_bytes
-from leapp_ros.engine.backends.parity import require_parity
 from leapp_ros.engine.backends.onnxruntime_backend import check_onnx_signature, import_onnxruntime, session_options
+from leapp_ros.engine.backends.parity import require_parity
 from leapp_ros.errors import EngineError
 from leapp_ros.text import exception_summary
 
@@ -76,7 +76,8 @@ class OnnxRuntimeCudaBackend(DeviceBackend):
         self._binding = session.io_binding()
         index = self.device.index or 0
         for name, buf in self.inputs.items():
-            self._binding.bind_input(name, "cuda", index, buf.port.dtype.type, list(buf.port.shape), buf.device.data_ptr())
+            self._binding.bind_input(name, "cuda", index, buf.port.dtype.type, list(buf.port.shape),
+                                     buf.device.data_ptr())
         for name, buf in self.outputs.items():
             self._binding.bind_output(name, "cuda", index, buf.port.dtype.type, list(buf.port.shape),
                                       buf.device.data_ptr())
