@@ -46,6 +46,10 @@ def to_leapp(data: dict[str, Any], directory: Path, fail: Fail) -> tuple[dict[st
     for node, model in models.items():
         if not isinstance(model, dict):
             raise fail("a model entry must be a mapping with inputs, outputs and parameters", node=str(node))
+        for direction in ("inputs", "outputs"):
+            for index, port in enumerate(model.get(direction) or []):
+                if not isinstance(port, dict) or not isinstance(port.get("name"), str) or not port["name"]:
+                    raise fail(f"{direction[:-1]} #{index} must be a mapping with a 'name'", node=str(node))
         renames[node] = _apply_formatting(node, model, notes, fail)
         hashed = isinstance(model.get("parameters"), dict) and "sha256sum" in model["parameters"]
         model["parameters"] = _parameters(node, model.get("parameters"), directory, fail)
@@ -175,7 +179,13 @@ def _port(node: str, port: dict[str, Any], direction: str, renames: dict[str, st
 def _pipeline(pipeline: dict[str, Any], renames: dict[str, dict[str, str]], models: dict[str, Any],
               notes: list[str]) -> None:
     if "feedback_connections" in pipeline:  # Isaac ROS Deploy 4.4 spelling
-        pipeline.setdefault("feedback_flow", {}).update(pipeline.pop("feedback_connections"))
+        legacy = pipeline.pop("feedback_connections")
+        current = pipeline.get("feedback_flow")
+        if isinstance(legacy, dict) and isinstance(current, dict):
+            current.update(legacy)
+        elif not isinstance(legacy, dict) or current is None:
+            pipeline["feedback_flow"] = legacy  # a malformed one is refused by name by the loader
+        # else: a malformed feedback_flow stays, and is refused by name
 
     def key(text: Any) -> Any:
         if not isinstance(text, str) or text.count("/") != 1:
@@ -188,7 +198,7 @@ def _pipeline(pipeline: dict[str, Any], renames: dict[str, dict[str, str]], mode
                                  for src, targets in pipeline[section].items()}
     for section in ("inputs", "outputs"):
         if isinstance(pipeline.get(section), dict):
-            pipeline[section] = {node: [renames.get(node, {}).get(n, n) for n in names]
+            pipeline[section] = {node: [renames.get(node, {}).get(n, n) if isinstance(n, str) else n for n in names]
                                  if isinstance(names, list) else names for node, names in pipeline[section].items()}
     if "inputs" not in pipeline or "outputs" not in pipeline:
         _derive_external(pipeline, models, notes)
@@ -196,9 +206,10 @@ def _pipeline(pipeline: dict[str, Any], renames: dict[str, dict[str, str]], mode
 
 def _derive_external(pipeline: dict[str, Any], models: dict[str, Any], notes: list[str]) -> None:
     """Single-model configs may omit pipeline.inputs/outputs: every input no edge feeds, every output."""
-    fed = {t for section in ("data_flow", "feedback_flow") for targets in (pipeline.get(section) or {}).values()
-           for t in (targets if isinstance(targets, list) else [])}
-    routed = {s for section in ("data_flow", "feedback_flow") for s in (pipeline.get(section) or {})}
+    edges = [pipeline.get(s) if isinstance(pipeline.get(s), dict) else {} for s in ("data_flow", "feedback_flow")]
+    fed = {t for section in edges for targets in section.values() if isinstance(targets, list)
+           for t in targets if isinstance(t, str)}
+    routed = {s for section in edges for s in section}
     if "inputs" not in pipeline:
         pipeline["inputs"] = {n: [p["name"] for p in m.get("inputs", []) if f"{n}/{p['name']}" not in fed]
                               for n, m in models.items()}
