@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -12,7 +13,7 @@ from leapp_ros.engine.backends.model_source import load_torch_module
 from leapp_ros.errors import EngineError
 
 
-def import_torch():
+def import_torch() -> Any:
     try:
         import torch
     except ImportError:
