@@ -28,7 +28,8 @@ ROS_KILTED = [f"ros-kilted-{name}=={version}{_ROS_ONLY}" for name, version in (
 GPU = ["onnxruntime-gpu>=1.20"]  # plus a CUDA build of torch; TensorRT comes from JetPack or NVIDIA's index
 # scripts/check.sh (pinned: a new lint rule or type check is a choice, not a surprise)
 CHECK = ["ruff==0.17.6", "mypy==2.4.1", "types-PyYAML==6.0.12.20261122"]
-TEST = ["pytest>=8", "pytest-timeout>=2.3", "psutil>=5.9"] + CHECK + DDS + SIM + EXPORT + EXPORT_LIBS
+TEST = ["pytest>=8", "pytest-timeout>=2.3", "psutil>=5.9", "hypothesis>=6.100"] + CHECK + DDS + SIM + EXPORT \
+    + EXPORT_LIBS
 
 setup(
     name=PACKAGE,

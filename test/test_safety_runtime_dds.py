@@ -225,12 +225,18 @@ def slow_inference_then_estop(b: Bench) -> None:
     assert latency < ESTOP_BOUND_S, f"e-stop took {latency:.3f} s"
     h.wait_state("ESTOP", cause="estop", timeout=1.0)
     h.robot.cmd_vel = (0.0, 0.0, 0.0)
-    time.sleep(SLOW_INFERENCE_S + 0.5)  # the blocked tick ends: it must not publish its (late) policy output
+    deadline = time.monotonic() + 10 * SLOW_INFERENCE_S  # the blocked tick ends (its duration shows in diagnostics)
+    while float(h.diag("tick latency max (ms)") or "nan") < 1000.0 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    time.sleep(0.3)  # ... and it must not have published its late policy output
     after = h.robot.received.since(damped)
     assert_targets_sane(after)
     assert all(np.array_equal(c.position, after[-1].position) for c in after[1:]), "only the e-stop command"
     assert all((v == 0).all() for _, v in h.gains_since("kp", damped)), "no stiffness after the e-stop"
     assert "the tick took" in b.log() or "blocked in inference" in b.log()
+    blocked_ms = float(h.diag("tick latency max (ms)"))  # the blocked tick, recorded once it ended
+    print(f"the blocked tick lasted {blocked_ms / 1e3:.2f} s; the e-stop took {latency * 1e3:.1f} ms")
+    assert blocked_ms > 1000.0, "inference was blocked for seconds while the e-stop acted"
     h.estop_pub.publish(h.transport.new_message("std_msgs/msg/Bool", data=False))
     time.sleep(0.1)
     enable_back(h)
@@ -394,7 +400,8 @@ def slow_trips(bench: Bench) -> int:
     began = time.perf_counter()
     session.run(None, feed)
     per_trip = (time.perf_counter() - began) / trips
-    return int(min(max(SLOW_INFERENCE_S / per_trip, 100), 20_000))
+    # the node's ONNX Runtime may use more threads than this session: aim high, the test waits for the end
+    return int(min(max(2 * SLOW_INFERENCE_S / per_trip, 200), 40_000))
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.name for s in SCENARIOS])

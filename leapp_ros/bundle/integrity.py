@@ -81,6 +81,9 @@ def inline_external_data(data: bytes, path: Path, directory: Path, hashes: Any, 
 
 def _all_tensors(graph: Any) -> Iterator[Any]:  # initializers of the graph and of every subgraph (If/Loop bodies)
     yield from graph.initializer
+    for sparse in graph.sparse_initializer:
+        yield sparse.values
+        yield sparse.indices
     for node in graph.node:
         for attribute in node.attribute:
             if attribute.HasField("t"):

@@ -9,7 +9,7 @@ from typing import Any, cast
 import yaml
 
 from leapp_ros.bundle.files import read_once
-from leapp_ros.text import quote
+from leapp_ros.text import exception_summary, quote
 
 MAX_YAML_BYTES = 1 << 20  # real bundles are tens of KB; PyYAML parses ~0.3 MB/s in pure Python
 MAX_DEPTH = 32  # real bundles nest 7 levels
@@ -36,6 +36,8 @@ def read_yaml_file(path: Path, fail: Fail) -> Any:
         return loader.construct_document(node)
     except yaml.YAMLError as exc:
         raise fail(_describe(exc)) from None
+    except (ValueError, TypeError, AttributeError, OverflowError) as exc:  # PyYAML's constructors on bad tagged
+        raise fail(f"malformed YAML: a tagged value cannot be built ({exception_summary(exc, 120)})") from None
     finally:
         loader.dispose()
 

@@ -363,6 +363,8 @@ class DeployNode:
             self.stats.record(start, inputs_done, safety_done, engine_done, clock())
         except Exception as exc:  # noqa: BLE001 - the tick thread must survive; safety holds on the next tick
             self._note_error(exc)
+            for channel in self.channels:
+                channel.tick_started_s = None  # no tick in flight any more (the inference watchdog must not trip)
             kind = f"tick {type(exc).__name__}"
             self._engine_faults[kind] = self._engine_faults.get(kind, 0) + 1
             if self._engine_faults[kind] == 1:  # once per type: a failure that repeats every tick is counted

@@ -11,6 +11,7 @@ from leapp_ros.bundle import ModelNode
 from leapp_ros.engine.backends.base import BackendOptions
 from leapp_ros.engine.backends.model_source import model_bytes
 from leapp_ros.errors import EngineError
+from leapp_ros.text import exception_summary
 
 OPTIMIZATION_LEVELS = ("disable", "basic", "extended", "all")
 
@@ -62,7 +63,7 @@ class OnnxRuntimeBackend:
             raise
         except Exception as exc:  # noqa: BLE001 - ORT raises its own exception types
             raise EngineError(f"node '{node.name}': ONNX Runtime cannot load '{node.model_path.name}': "
-                              f"{str(exc).strip().splitlines()[0]}") from None
+                              f"{exception_summary(exc)}") from None
         check_onnx_signature(node, [(i.name, i.type, i.shape) for i in self._session.get_inputs()],
                              [(o.name, o.type, o.shape) for o in self._session.get_outputs()])
         self._output_names = [p.name for p in node.outputs]

@@ -12,6 +12,7 @@ from leapp_ros.engine.backends.model_source import model_bytes
 from leapp_ros.engine.backends.onnxruntime_backend import check_onnx_signature, import_onnxruntime, session_options
 from leapp_ros.engine.backends.parity import require_parity
 from leapp_ros.errors import EngineError
+from leapp_ros.text import exception_summary
 
 
 def preload_cuda_libraries(ort: Any) -> None:
@@ -65,7 +66,7 @@ class OnnxRuntimeCudaBackend(DeviceBackend):
                                            providers=self.providers())
         except Exception as exc:  # noqa: BLE001
             raise EngineError(f"node '{node.name}': ONNX Runtime ({self.provider}) cannot load "
-                              f"'{node.model_path.name}': {str(exc).strip().splitlines()[0]}") from None
+                              f"'{node.model_path.name}': {exception_summary(exc)}") from None
         # ORT silently falls back to the CPU when the CUDA libraries do not load: refuse that here.
         if session.get_providers()[0] != self.provider:
             raise EngineError(f"node '{node.name}': ONNX Runtime did not enable {self.provider} (got "

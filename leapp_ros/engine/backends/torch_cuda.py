@@ -11,6 +11,7 @@ from leapp_ros.engine.backends.device_backend import DeviceBackend
 from leapp_ros.engine.backends.model_source import load_torch_module
 from leapp_ros.engine.backends.parity import require_parity
 from leapp_ros.errors import EngineError
+from leapp_ros.text import exception_summary
 
 
 class TorchCudaBackend(DeviceBackend):
@@ -29,7 +30,7 @@ class TorchCudaBackend(DeviceBackend):
             raise
         except Exception as exc:  # noqa: BLE001
             raise EngineError(f"node '{node.name}': PyTorch cannot load '{node.model_path.name}' on "
-                              f"{self.device}: {str(exc).strip().splitlines()[0]}") from None
+                              f"{self.device}: {exception_summary(exc)}") from None
         self._module = module
         self._args = [self.inputs[p.name].device for p in node.inputs]
         self._outs = [self.outputs[p.name].device for p in node.outputs]
