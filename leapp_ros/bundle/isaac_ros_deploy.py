@@ -108,7 +108,7 @@ def _apply_formatting(node: str, model: dict[str, Any], notes: list[str], fail: 
             notes.append(f"model '{node}': inputs taken in formatting.input_format order {order}")
         model["inputs"] = [by_name[n] for n in order]
     output_format = formatting.get("output_format")
-    outputs = [p["name"] for p in _named(model.get("outputs"))]
+    outputs = [str(p["name"]) for p in _named(model.get("outputs"))]
     if isinstance(output_format, str):
         if len(outputs) != 1:
             raise fail(f"formatting.output_format names one tensor '{output_format}' but the model has outputs "
@@ -150,7 +150,7 @@ def _parameters(node: str, params: Any, directory: Path, fail: Fail) -> dict[str
         params["sha256sum"] = (hashlib.sha256(files.read_once(path, "model file", MAX_MODEL_BYTES,
                                                               node_fail)).hexdigest() if inside else "0" * 64)
     params.update(backend=BACKENDS[backend], md5sum=params.get("md5sum", ""))
-    return params
+    return dict(params)
 
 
 def _port(node: str, port: dict[str, Any], direction: str, renames: dict[str, str], notes: list[str],
