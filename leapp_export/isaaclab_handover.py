@@ -43,8 +43,9 @@ def run_isaaclab_export(isaaclab_args: Sequence[str], bundle: str | None) -> int
     from leapp_ros.bundle.loader import find_bundle_yaml
 
     yaml_path = find_bundle_yaml(target)
-    report = {"tool": "leapp-export isaaclab", "isaaclab_args": args, "cross_check": cross_check(yaml_path)}
+    checked = cross_check(yaml_path)
+    report = {"tool": "leapp-export isaaclab", "isaaclab_args": args, "cross_check": checked}
     out = yaml_path.parent / f"{yaml_path.stem}_export_report.json"
     out.write_text(json.dumps(report, indent=1))
     print(out)
-    return 0 if report["cross_check"]["passed"] else 1
+    return 0 if checked["passed"] else 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import torch
 
@@ -15,7 +16,7 @@ from leapp_export.errors import CheckpointMismatch, ExportError, require_module
 class RslRlActor:
     """The inference policy (``runner.get_inference_policy()``) plus what the capture loop needs."""
 
-    model: torch.nn.Module
+    model: Any  # rsl_rl's MLPModel / RNNModel (rnn, reset, get_hidden_state)
     actor_groups: list[str]
     clip_actions: float | None
 
@@ -23,7 +24,7 @@ class RslRlActor:
     def is_recurrent(self) -> bool:
         return bool(getattr(self.model, "is_recurrent", False))
 
-    def initial_hidden_state(self):
+    def initial_hidden_state(self) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
         """Zeros shaped like the actor RNN's state: a tensor (GRU) or an (h, c) tuple (LSTM)."""
         rnn = self.model.rnn.rnn
         zeros = torch.zeros(rnn.num_layers, 1, rnn.hidden_size)

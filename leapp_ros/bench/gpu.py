@@ -16,7 +16,9 @@ import json
 import platform
 import sys
 import time
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -67,7 +69,7 @@ def raw_onnxruntime(bundle: Bundle, warmup: int, ticks: int, device: str) -> lis
                                     providers=[("CUDAExecutionProvider", opts), "CPUExecutionProvider"])
         if not graph:
             rows.append({"label": "raw onnxruntime cuda session.run (numpy)", "providers": sess.get_providers(),
-                         **stats(time_ticks(lambda f, s=sess: s.run(None, f), feeds, warmup, ticks))})
+                         **stats(time_ticks(partial(sess.run, None), feeds, warmup, ticks))})
         ins = {p.name: torch.from_numpy(feeds[0][p.name]).to(device) for p in node.inputs}
         outs = {p.name: torch.zeros(p.shape, dtype=getattr(torch, p.dtype.name), device=device) for p in node.outputs}
         binding = sess.io_binding()
@@ -100,7 +102,7 @@ def raw_torch(bundle: Bundle, warmup: int, ticks: int, device: str) -> list[dict
         with torch.no_grad():
             module(*static)
         torch.cuda.synchronize()
-    rows.append({"label": "raw torch cuda eager module(*inputs)", **stats(time_ticks(eager, [None], warmup, ticks))})
+    rows.append({"label": "raw torch cuda eager module(*inputs)", **stats(time_ticks(eager, [{}], warmup, ticks))})
     stream = torch.cuda.Stream()
     with torch.cuda.stream(stream), torch.no_grad():
         for _ in range(3):
@@ -113,7 +115,7 @@ def raw_torch(bundle: Bundle, warmup: int, ticks: int, device: str) -> list[dict
     def replay(_feed):
         graph.replay()
         torch.cuda.synchronize()
-    rows.append({"label": "raw torch cuda graph replay", **stats(time_ticks(replay, [None], warmup, ticks))})
+    rows.append({"label": "raw torch cuda graph replay", **stats(time_ticks(replay, [{}], warmup, ticks))})
 
     # The floor for any runtime that must move inputs in and outputs out: the same graph plus one pinned H2D copy
     # per input and one D2H copy per output, captured too, with the numpy copies on the host side.
@@ -141,12 +143,13 @@ def raw_torch(bundle: Bundle, warmup: int, ticks: int, device: str) -> list[dict
         torch.cuda.synchronize()
         return [v.copy() for v in views_out]
     rows.append({"label": "raw torch cuda graph replay incl. per-port H2D/D2H copies",
-                 **stats(time_ticks(replay_with_copies, [None], warmup, ticks))})
+                 **stats(time_ticks(replay_with_copies, [{}], warmup, ticks))})
     return rows
 
 
 def environment() -> dict:
-    info = {"python": platform.python_version(), "machine": platform.machine(), "processor": platform.processor()}
+    info: dict[str, Any] = {"python": platform.python_version(), "machine": platform.machine(),
+                            "processor": platform.processor()}
     try:
         import onnxruntime
         info["onnxruntime"] = onnxruntime.__version__
@@ -158,7 +161,7 @@ def environment() -> dict:
         info["torch"] = torch.__version__
         if torch.cuda.is_available():
             p = torch.cuda.get_device_properties(0)
-            info.update(gpu=p.name, compute_capability=f"{p.major}.{p.minor}", cuda=torch.version.cuda)
+            info.update(gpu=p.name, compute_capability=f"{p.major}.{p.minor}", cuda=str(torch.version.cuda))
     except ImportError:
         pass
     try:
@@ -171,7 +174,8 @@ def environment() -> dict:
 
 def bench_bundle(path: Path, warmup: int, ticks: int, device: str) -> dict:
     bundle = load_bundle(path)
-    result = {"bundle": bundle.name, "path": str(path), "formats": sorted({n.backend for n in bundle.nodes})}
+    result: dict[str, Any] = {"bundle": bundle.name, "path": str(path),
+                              "formats": sorted({n.backend for n in bundle.nodes})}
     raw = []  # raw calls first: if the library itself crashes the process, the log shows it was not our path
     fmt = bundle.nodes[0].backend
     try:

@@ -78,9 +78,9 @@ def measure_rate(bundle: Bundle, options: BackendOptions, rate_hz: float, second
                 break
             except LeappRosError:
                 if time.monotonic() > give_up or robot.poll() is not None:
+                    tail = (robot.stderr.read() if robot.poll() is not None and robot.stderr else "")[-300:]
                     raise LeappRosError(f"the node never saw every input at {rate_hz:g} Hz: {node.last_error}; "
-                                        f"robot: {robot.poll()} {(robot.stderr.read() if robot.poll() else '')[-300:]}"
-                                        ) from None
+                                        f"robot: {robot.poll()} {tail}") from None
                 time.sleep(0.05)
         supervisor = node.channels[0].supervisor
         while supervisor.state.value != "ACTIVE":
@@ -122,7 +122,8 @@ def measure_rate(bundle: Bundle, options: BackendOptions, rate_hz: float, second
         "node_overhead": _us(total - engine), "engine": _us(engine), "tick": _us(total),
         "stages": {name: _us(stages[:, i]) for i, name in enumerate(STAGES)},
         # late: deadlines skipped plus ticks that ended after their period, over every deadline in the window
-        "late_ticks": misses, "late_fraction": round(misses / (ticks + skipped), 6) if misses is not None and ticks
+        "late_ticks": misses,
+        "late_fraction": round(misses / (ticks + skipped), 6) if misses is not None and skipped is not None and ticks
         else None,
         "skipped_deadlines": skipped,
         "safety_transitions": len(transitions), "transitions": transitions,

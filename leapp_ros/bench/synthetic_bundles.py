@@ -76,7 +76,8 @@ def onnx_model(kind: str, weights: dict, scan_points: int, hidden: int):
 
     f32 = TensorProto.FLOAT
     inputs = [helper.make_tensor_value_info(n, f32, [1, d]) for n, d in PROPRIO]
-    inits, nodes = [], []
+    inits: list[Any] = []  # onnx TensorProto initialisers
+    nodes: list[Any] = []  # onnx NodeProto
     proprio = [n for n, _ in PROPRIO] + ["last_action_in"]
     inputs.append(helper.make_tensor_value_info("last_action_in", f32, [1, JOINTS]))
     nodes.append(helper.make_node("Concat", proprio, ["obs"], axis=1))

@@ -54,7 +54,7 @@ def run_one(transport: str, bundle: Path, rate_hz: float, seconds: float, warmup
     robot = make_transport("dds", "bench_robot", "/", discovery="loopback")
     lock = threading.Lock()
     targets: list[tuple[int, np.ndarray]] = []
-    diagnostics: list[dict[str, str]] = []
+    diagnostics: list[dict[str, Any]] = []  # key/values, plus 'received_s' (monotonic)
 
     def on_target(msg: Any) -> None:
         with lock:

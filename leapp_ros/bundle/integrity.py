@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -74,12 +74,12 @@ def inline_external_data(data: bytes, path: Path, directory: Path, hashes: Any, 
         del tensor.external_data[:]
         tensor.data_location = onnx.TensorProto.DEFAULT
     try:
-        return proto.SerializeToString()
+        return bytes(proto.SerializeToString())
     except ValueError as exc:  # over protobuf's 2 GB limit
         raise fail(f"'{path.name}' with its external data is too large to load from memory: {exc}") from None
 
 
-def _all_tensors(graph):  # initializers of the graph and of every subgraph (If/Loop bodies)
+def _all_tensors(graph: Any) -> Iterator[Any]:  # initializers of the graph and of every subgraph (If/Loop bodies)
     yield from graph.initializer
     for sparse in graph.sparse_initializer:
         yield sparse.values

@@ -46,6 +46,10 @@ def to_leapp(data: dict[str, Any], directory: Path, fail: Fail) -> tuple[dict[st
     for node, model in models.items():
         if not isinstance(model, dict):
             raise fail("a model entry must be a mapping with inputs, outputs and parameters", node=str(node))
+        for direction in ("inputs", "outputs"):
+            for index, port in enumerate(model.get(direction) or []):
+                if not isinstance(port, dict) or not isinstance(port.get("name"), str) or not port["name"]:
+                    raise fail(f"{direction[:-1]} #{index} must be a mapping with a 'name'", node=str(node))
         renames[node] = _apply_formatting(node, model, notes, fail)
         hashed = isinstance(model.get("parameters"), dict) and "sha256sum" in model["parameters"]
         model["parameters"] = _parameters(node, model.get("parameters"), directory, fail)
@@ -104,7 +108,7 @@ def _apply_formatting(node: str, model: dict[str, Any], notes: list[str], fail: 
             notes.append(f"model '{node}': inputs taken in formatting.input_format order {order}")
         model["inputs"] = [by_name[n] for n in order]
     output_format = formatting.get("output_format")
-    outputs = [p["name"] for p in _named(model.get("outputs"))]
+    outputs = [str(p["name"]) for p in _named(model.get("outputs"))]
     if isinstance(output_format, str):
         if len(outputs) != 1:
             raise fail(f"formatting.output_format names one tensor '{output_format}' but the model has outputs "
@@ -146,7 +150,7 @@ def _parameters(node: str, params: Any, directory: Path, fail: Fail) -> dict[str
         params["sha256sum"] = (hashlib.sha256(files.read_once(path, "model file", MAX_MODEL_BYTES,
                                                               node_fail)).hexdigest() if inside else "0" * 64)
     params.update(backend=BACKENDS[backend], md5sum=params.get("md5sum", ""))
-    return params
+    return dict(params)
 
 
 def _port(node: str, port: dict[str, Any], direction: str, renames: dict[str, str], notes: list[str],
@@ -203,9 +207,10 @@ def _pipeline(pipeline: dict[str, Any], renames: dict[str, dict[str, str]], mode
 
 def _derive_external(pipeline: dict[str, Any], models: dict[str, Any], notes: list[str]) -> None:
     """Single-model configs may omit pipeline.inputs/outputs: every input no edge feeds, every output."""
-    fed = {t for section in ("data_flow", "feedback_flow") for targets in (pipeline.get(section) or {}).values()
-           for t in (targets if isinstance(targets, list) else [])}
-    routed = {s for section in ("data_flow", "feedback_flow") for s in (pipeline.get(section) or {})}
+    edges = [pipeline.get(s) if isinstance(pipeline.get(s), dict) else {} for s in ("data_flow", "feedback_flow")]
+    fed = {t for section in edges for targets in section.values() if isinstance(targets, list)
+           for t in targets if isinstance(t, str)}
+    routed = {s for section in edges for s in section}
     if "inputs" not in pipeline:
         pipeline["inputs"] = {n: [p["name"] for p in _named(m.get("inputs")) if f"{n}/{p['name']}" not in fed]
                               for n, m in models.items()}

@@ -62,7 +62,8 @@ def run_demo(args: argparse.Namespace) -> dict:
     ]
     transport = None
     try:
-        transport = make_transport(kind, "leapp_demo", domain_id=int(env["ROS_DOMAIN_ID"]) if kind == "dds" else None)
+        transport = make_transport("dds" if kind == "dds" else "rclpy", "leapp_demo",
+                                   domain_id=int(env["ROS_DOMAIN_ID"]) if kind == "dds" else None)
         operator = ReachOperator(transport, targets, args.hold, base_frame="base")
         started = time.monotonic()
         while not operator.finished:

@@ -92,7 +92,7 @@ class CommandChannel:
         safety = P.family(params, "safety.")
         if not target.gains:
             safety.setdefault("command_interface", "position")
-        limits = {}
+        limits: dict[str, dict[str, Any]] = {}
         for key, value in P.family(params, "joint_limits.").items():
             joint, _, attribute = key.rpartition(".")
             limits.setdefault(joint, {})[attribute] = value

@@ -528,8 +528,8 @@ class DeployNode:
             values[K.ENGINE_FAULTS] = ", ".join(f"{n} {kind}" for kind, n in self._engine_faults.items())
         guard = self._guard
         if guard is not None:
-            for topic, count in guard.publishers.items():
-                values[K.publishers(topic)] = str(count)
+            for state_topic, count in guard.publishers.items():
+                values[K.publishers(state_topic)] = str(count)
             if guard.multiple_publishers and level == OK:
                 level, message = WARN, "; ".join(f"state topic {t} has {n} publishers"
                                                  for t, n in guard.multiple_publishers.items())

@@ -129,8 +129,11 @@ def make_lifecycle_node(node_name: str = P.NODE_NAME, **node_kwargs: Any) -> Any
             if self._activation_timer is not None or self.core.lifecycle.state is not LifecycleState.UNCONFIGURED:
                 return
             self.trigger_configure()
-            if self.core.lifecycle.state is LifecycleState.INACTIVE:
+            if self._lifecycle_state() is LifecycleState.INACTIVE:  # configure may have failed
                 self._activation_timer = self.create_timer(0.1, self._try_activate)
+
+        def _lifecycle_state(self) -> LifecycleState:
+            return self.core.lifecycle.state
 
         def _try_activate(self) -> None:
             """Activate as soon as every required input has arrived; say once (at INFO) what it waits for."""

@@ -94,7 +94,7 @@ class SafetyConfig:
         unknown = sorted(set(parameters) - set(fields))
         if unknown:
             raise ConfigurationError(f"unknown safety parameters {unknown} (known: {sorted(fields)})")
-        values = {}
+        values: dict[str, Any] = {}
         for name, raw in parameters.items():
             default = fields[name].default
             try:

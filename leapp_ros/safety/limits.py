@@ -93,7 +93,8 @@ def parse_parameter_limits(raw: Any, where: str = "parameter 'joint_limits'") ->
             raise ConfigurationError(f"{what} has unknown keys {sorted(unknown)} (known: {sorted(PARAMETER_KEYS)})")
         values = {key: _number(entry.get(key), what, key, default) for key, default in
                   (("lower", -INF), ("upper", INF), ("velocity", INF), ("effort", INF))}
-        limit = JointLimit(str(name), source="parameters", **values)
+        limit = JointLimit(str(name), lower=values["lower"], upper=values["upper"], velocity=values["velocity"],
+                           effort=values["effort"], source="parameters")
         _check(limit, where)
         limits[str(name)] = limit
     return limits

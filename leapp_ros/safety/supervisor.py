@@ -262,7 +262,7 @@ class SafetySupervisor:
         self._apply_requests()
 
         self._have_measured = position is not None and first_non_finite(position) < 0
-        if self._have_measured:
+        if self._have_measured and position is not None:
             np.copyto(self._measured, position)
         fault = self._input_fault(now_s, position, velocity)
         burst = self.deadlines.update(deadline_missed)
@@ -412,7 +412,8 @@ class SafetySupervisor:
             return cmd
 
     # ------------------------------------------------------------------ checks
-    def _input_fault(self, now_s: float, position, velocity) -> tuple[SafetyState, Cause, str] | None:
+    def _input_fault(self, now_s: float, position: np.ndarray | None,
+                     velocity: np.ndarray | None) -> tuple[SafetyState, Cause, str] | None:
         rejection = self.watchdog.new_rejection()  # noticed every tick so old ones never trip later
         if position is not None and not self._have_measured:
             j = first_non_finite(position)
@@ -439,7 +440,8 @@ class SafetySupervisor:
             return SafetyState.HOLD, Cause.MULTIPLE_PUBLISHERS, stream_fault
         return None
 
-    def _output_fault(self, targets, kp, kd, gains: Sequence[GainCheck]) -> tuple[Cause, str] | None:
+    def _output_fault(self, targets: np.ndarray | None, kp: np.ndarray | None, kd: np.ndarray | None,
+                      gains: Sequence[GainCheck]) -> tuple[Cause, str] | None:
         if targets is None:
             return Cause.MISSING_OUTPUT, "the policy produced no targets this tick"
         if len(targets) != len(self.joint_names):

@@ -174,7 +174,7 @@ class RclpyTransport:
         return interface_class(type_name, "msg")
 
     def new_message(self, type_name: str, **fields: Any) -> Any:
-        cls = self.message_class(type_name)
+        cls: Any = self.message_class(type_name)  # a rosidl message class
         known = set(cls.get_fields_and_field_types())
         unknown = sorted(set(fields) - known)
         if unknown:

@@ -43,7 +43,8 @@ def create_backend(node: ModelNode, options: BackendOptions) -> Backend:
         raise EngineError(f"node '{node.name}': backend '{name}' cannot run '{node.backend}' models "
                           f"(it runs {', '.join(entry.formats)})")
     cls = getattr(importlib.import_module(entry.module), entry.cls)
-    return cls(node, options)
+    backend: Backend = cls(node, options)
+    return backend
 
 
 __all__ = ["Backend", "BackendEntry", "BackendOptions", "REGISTRY", "backend_names", "create_backend", "register"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from leapp_ros.bundle import ModelNode
 from leapp_ros.engine.backends.base import BackendOptions
@@ -14,7 +15,7 @@ from leapp_ros.errors import EngineError
 from leapp_ros.text import exception_summary
 
 
-def preload_cuda_libraries(ort) -> None:
+def preload_cuda_libraries(ort: Any) -> None:
     """Let onnxruntime-gpu find the CUDA/cuDNN libraries of pip's nvidia-* wheels (what torch uses)."""
     preload = getattr(ort, "preload_dlls", None)  # onnxruntime >= 1.21
     if preload is not None:
@@ -40,7 +41,7 @@ class OnnxRuntimeCudaBackend(DeviceBackend):
     provider = "CUDAExecutionProvider"
     capturable = False  # ORT launches on its own terms; its `enable_cuda_graph` does the capture instead
 
-    def __init__(self, node: ModelNode, options: BackendOptions, stream=None) -> None:
+    def __init__(self, node: ModelNode, options: BackendOptions, stream: Any = None) -> None:
         # extra["ort_user_stream"]=False lets ORT use its own stream (we then sync before and ORT syncs after).
         self.user_stream = bool(options.extra.get("ort_user_stream", True))
         if node.backend != "onnx":
@@ -96,7 +97,7 @@ class OnnxRuntimeCudaBackend(DeviceBackend):
             options["user_compute_stream"] = str(self.stream.cuda_stream)
         return options
 
-    def providers(self) -> list:
+    def providers(self) -> list[Any]:
         return [(self.provider, self.provider_options()), "CPUExecutionProvider"]
 
     def launch(self) -> None:
@@ -131,7 +132,7 @@ class OnnxRuntimeTensorRTBackend(OnnxRuntimeCudaBackend):
                 "trt_engine_cache_enable": "True", "trt_engine_cache_path": str(cache),
                 "trt_cuda_graph_enable": "True" if self.cuda_graph else "False"}
 
-    def providers(self) -> list:
+    def providers(self) -> list[Any]:
         cuda = {"device_id": str(self.device.index or 0), "user_compute_stream": str(self.stream.cuda_stream),
                 "use_tf32": "0"}
         return [(self.provider, self.provider_options()), ("CUDAExecutionProvider", cuda), "CPUExecutionProvider"]

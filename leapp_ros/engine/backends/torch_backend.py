@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -13,7 +14,7 @@ from leapp_ros.errors import EngineError
 from leapp_ros.text import exception_summary
 
 
-def import_torch():
+def import_torch() -> Any:
     try:
         import torch
     except ImportError:

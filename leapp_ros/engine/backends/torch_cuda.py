@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from leapp_ros.bundle import ModelNode
 from leapp_ros.engine.backends.base import BackendOptions
 from leapp_ros.engine.backends.device_backend import DeviceBackend
@@ -16,7 +19,7 @@ class TorchCudaBackend(DeviceBackend):
 
     name = "torch-cuda"
 
-    def __init__(self, node: ModelNode, options: BackendOptions, stream=None) -> None:
+    def __init__(self, node: ModelNode, options: BackendOptions, stream: Any = None) -> None:
         if node.backend not in ("jit", "pt2"):
             raise EngineError(f"node '{node.name}': backend 'torch-cuda' runs jit/pt2 models, not '{node.backend}'")
         super().__init__(node, options, stream)
@@ -47,7 +50,7 @@ class TorchCudaBackend(DeviceBackend):
             for out, value in zip(self._outs, results):
                 out.copy_(value)  # copy: jit/pt2 return constant buffers (kp/kd) by reference
 
-    def _check(self, results) -> None:
+    def _check(self, results: Sequence[Any]) -> None:
         for port, out, value in zip(self.node.outputs, self._outs, results):
             if tuple(value.shape) != tuple(out.shape) or value.dtype != out.dtype:
                 raise EngineError(f"node '{self.node.name}', output '{port.name}': the model returned "
