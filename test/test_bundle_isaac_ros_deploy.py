@@ -176,3 +176,74 @@ def test_run_drives_a_robot_over_dds_from_the_config(dds_env, tmp_path):  # noqa
     align([np.asarray(m.data) for m in running], expected, max_offset=25)
     np.testing.assert_allclose(np.asarray(gains[0].data), KP)
     assert "not hash-verified" in output, output[-3000:]
+
+
+hypothesis = pytest.importorskip("hypothesis", reason="hypothesis is not installed (pip install -e .[test])")
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-3, 3), st.floats(allow_nan=True), st.text(max_size=8),
+                     st.sampled_from(["onnx", "triton", "mock", "float64", "[]", "feedback/x", "walker/prev",
+                                      "joint_pos_targets", "history", "walker.onnx", "../walker.onnx"]))
+_VALUES = st.recursive(_SCALARS, lambda inner: st.one_of(st.lists(inner, max_size=3),
+                                                          st.dictionaries(st.text(max_size=8), inner, max_size=3)),
+                       max_leaves=6)
+
+
+def _paths(tree, prefix=()):
+    yield prefix
+    if isinstance(tree, dict):
+        for key, value in tree.items():
+            yield from _paths(value, (*prefix, key))
+    elif isinstance(tree, list):
+        for index, value in enumerate(tree):
+            yield from _paths(value, (*prefix, index))
+
+
+@settings(max_examples=60, deadline=None, database=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(data=st.data())
+def test_mutated_configs_load_or_are_refused_by_an_explicit_check(tmp_path_factory, data):
+    """Any change to a config's tree: it loads (and binding answers with a product error at worst) or the loader
+    refuses it in one line from an explicit check, never from its last-resort guard."""
+    from leapp_ros.errors import LeappRosError, UncheckedBundleError
+    document = yaml.safe_load(SINGLE)
+    paths = [p for p in _paths(document) if p]
+    path = data.draw(st.sampled_from(paths))
+    target = document
+    for key in path[:-1]:
+        target = target[key]
+    if data.draw(st.booleans()) and isinstance(target, dict):
+        del target[path[-1]]
+    else:
+        target[path[-1]] = data.draw(_VALUES)
+    directory = tmp_path_factory.mktemp("mutated")
+    config = write_single(directory, yaml.safe_dump(document, sort_keys=False))
+    try:
+        bundle = load_bundle(config)
+    except UncheckedBundleError as exc:
+        raise AssertionError(f"{path}: reached the loader's last-resort guard: {exc}") from None
+    except BundleError as exc:
+        assert "\n" not in str(exc)
+        return
+    try:
+        compile_plan(bundle)
+    except LeappRosError:
+        pass
+
+
+@settings(max_examples=150, deadline=None, database=None)
+@given(vendor=st.dictionaries(st.text(max_size=6), _VALUES, max_size=3), params=st.dictionaries(
+    st.sampled_from(["held_joints.a.position", "held_joints.a.kp", "held_joints.b.kd", "held_joints.from_vendor_block",
+                     "held_joints.x"]), _SCALARS, max_size=3))
+def test_held_joints_from_any_vendor_block_answer_or_refuse_naming_the_joint(vendor, params):
+    from leapp_ros.binding.held import held_joints
+    from leapp_ros.errors import ConfigurationError
+    try:
+        held = held_joints(vendor, params, driven={"a_driven"})
+    except ConfigurationError as exc:
+        assert "\n" not in str(exc) and ("held joint" in str(exc) or "held_joints." in str(exc))
+        return
+    for joint in held:
+        assert np.isfinite(joint.position) and joint.name != "a_driven"
+        assert all(g is None or (np.isfinite(g) and g >= 0) for g in (joint.kp, joint.kd))

@@ -46,6 +46,10 @@ def to_leapp(data: dict[str, Any], directory: Path, fail: Fail) -> tuple[dict[st
     for node, model in models.items():
         if not isinstance(model, dict):
             raise fail("a model entry must be a mapping with inputs, outputs and parameters", node=str(node))
+        for direction in ("inputs", "outputs"):
+            for index, port in enumerate(model.get(direction) or []):
+                if not isinstance(port, dict) or not isinstance(port.get("name"), str) or not port["name"]:
+                    raise fail(f"{direction[:-1]} #{index} must be a mapping with a 'name'", node=str(node))
         renames[node] = _apply_formatting(node, model, notes, fail)
         hashed = isinstance(model.get("parameters"), dict) and "sha256sum" in model["parameters"]
         model["parameters"] = _parameters(node, model.get("parameters"), directory, fail)
@@ -203,9 +207,11 @@ def _pipeline(pipeline: dict[str, Any], renames: dict[str, dict[str, str]], mode
 
 def _derive_external(pipeline: dict[str, Any], models: dict[str, Any], notes: list[str]) -> None:
     """Single-model configs may omit pipeline.inputs/outputs: every input no edge feeds, every output."""
-    fed = {t for section in ("data_flow", "feedback_flow") for targets in (pipeline.get(section) or {}).values()
-           for t in (targets if isinstance(targets, list) else [])}
-    routed = {s for section in ("data_flow", "feedback_flow") for s in (pipeline.get(section) or {})}
+    edges: list[dict[str, Any]] = [section if isinstance(section, dict) else {}
+                                   for section in (pipeline.get("data_flow"), pipeline.get("feedback_flow"))]
+    fed = {t for section in edges for targets in section.values() if isinstance(targets, list)
+           for t in targets if isinstance(t, str)}
+    routed = {s for section in edges for s in section}
     if "inputs" not in pipeline:
         pipeline["inputs"] = {n: [p["name"] for p in _named(m.get("inputs")) if f"{n}/{p['name']}" not in fed]
                               for n, m in models.items()}
