@@ -403,3 +403,19 @@ def test_weights_only_safe_pickled_weight_is_accepted(tmp_path):
         result = engine.run(feed)
     for key, value in expected.items():
         np.testing.assert_allclose(result[key].reshape(-1), np.ravel(value), rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("command", [["replay", "{dir}", "--inputs", "{dir}/none.json"],
+                                     ["bench", "{dir}", "--ticks", "1", "--warmup", "0"]])
+@pytest.mark.parametrize("name", ["pt2_pickled_weight_payload", "billion_laughs_2kb", "backend_is_a_list",
+                                  "kind_velocity_connection_position", "rate_1e10_hz"])
+def test_replay_and_bench_refuse_in_one_line_with_exit_2(name, command, tmp_path, capsys):
+    from leapp_ros.cli.main import main
+    case = next(c for c in CASES if c.name == name)
+    directory = copy_bundle(case.bundle, tmp_path)
+    case.corrupt(directory)
+    rc = main([part.format(dir=directory) for part in command])
+    err = capsys.readouterr().err
+    assert rc == 2 and err.count("\n") == 1 and "Traceback" not in err, err[-2000:]
+    assert re.search(case.culprit, err), err
+    assert not (directory / MARKER).exists()
