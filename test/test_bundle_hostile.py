@@ -419,3 +419,52 @@ def test_replay_and_bench_refuse_in_one_line_with_exit_2(name, command, tmp_path
     assert rc == 2 and err.count("\n") == 1 and "Traceback" not in err, err[-2000:]
     assert re.search(case.culprit, err), err
     assert not (directory / MARKER).exists()
+
+
+def test_model_swapped_back_and_forth_during_loading_never_runs_unverified(tmp_path):
+    """A thread swaps the model file between the real one and another valid model (other weights) while the
+    bundle is loaded again and again: each load either refuses (hash mismatch) or runs the verified model."""
+    import threading
+
+    import onnx
+    from onnx import numpy_helper
+
+    from leapp_ros.engine import Engine
+    directory = copy_bundle("anymal_like_flat", tmp_path)
+    good = (directory / ONNX).read_bytes()
+    model = onnx.load(str(directory / ONNX))
+    for tensor in model.graph.initializer:
+        array = numpy_helper.to_array(tensor)
+        if array.dtype == np.float32 and array.size > 100:
+            tensor.CopyFrom(numpy_helper.from_array(array * 3.0, tensor.name))
+    (tmp_path / "good").write_bytes(good)
+    (tmp_path / "bad").write_bytes(model.SerializeToString())
+    stop = threading.Event()
+
+    def swap() -> None:
+        while not stop.is_set():
+            for name in ("bad", "good"):
+                os.link(tmp_path / name, directory / "swap.tmp")
+                os.replace(directory / "swap.tmp", directory / ONNX)  # atomic, as an attacker would do it
+    swapper = threading.Thread(target=swap, daemon=True)
+    feed, expected = _golden_step("anymal_like_flat")
+    key = f"{NODE}/joint_pos"
+    outcomes = {"refused": 0, "ran_verified": 0}
+    swapper.start()
+    try:
+        for _ in range(40):
+            try:
+                bundle = load_bundle(directory)
+            except BundleError as exc:
+                assert "SHA-256 of" in str(exc), str(exc)
+                outcomes["refused"] += 1
+                continue
+            with Engine(bundle) as engine:
+                result = engine.run(feed)
+            np.testing.assert_allclose(result[key].reshape(-1), np.ravel(expected[key]), rtol=1e-5, atol=1e-5)
+            outcomes["ran_verified"] += 1
+    finally:
+        stop.set()
+        swapper.join(5)
+    print(f"swap race: {outcomes}")
+    assert outcomes["refused"] + outcomes["ran_verified"] == 40
