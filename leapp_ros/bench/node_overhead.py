@@ -68,6 +68,7 @@ def measure_rate(bundle: Bundle, options: BackendOptions, rate_hz: float, second
                                       "device": options.device, "threads": options.intra_op_threads,
                                       "tick_on": "joint_states" if mode == "event" else "timer",
                                       "enable_on_activate": True, "robot_description_topic": "",
+                                      "safety.allow_no_joint_limits": True,  # the stand-in robot has no URDF
                                       **(params or {})})
         node.configure()
         node.stats = TickProfile(capacity=int(seconds * rate_hz * 1.5) + 1000)  # the whole window, not a ring
@@ -134,7 +135,7 @@ def measure_rate(bundle: Bundle, options: BackendOptions, rate_hz: float, second
 
 def run_node_overhead(bundle: Bundle, options: BackendOptions, rates: list[float], seconds: float,
                       mode: str = "timer", params: dict[str, Any] | None = None) -> dict[str, Any]:
-    return {"mode": mode, "seconds_per_rate": seconds, "rates": [
+    return {"mode": mode, "seconds_per_rate": seconds, "parameters": dict(params or {}), "rates": [
         measure_rate(bundle, options, rate, seconds, mode, params=params) for rate in rates]}
 
 
