@@ -24,6 +24,7 @@ from leapp_ros.bundle import Bundle, load_bundle
 from leapp_ros.engine import BackendOptions
 from leapp_ros.errors import LeappRosError
 from leapp_ros.percentiles import percentiles
+from leapp_ros.safety import SafetyState
 
 QS = (50, 90, 99, 99.9)
 ACTIVATE_TIMEOUT_S = 30.0
@@ -83,7 +84,7 @@ def measure_rate(bundle: Bundle, options: BackendOptions, rate_hz: float, second
                                         f"robot: {robot.poll()} {tail}") from None
                 time.sleep(0.05)
         supervisor = node.channels[0].supervisor
-        while supervisor.state.value != "ACTIVE":
+        while supervisor.state is not SafetyState.ACTIVE:
             if time.monotonic() > give_up:
                 raise LeappRosError(f"safety never reached ACTIVE at {rate_hz:g} Hz: {supervisor.state_text()}")
             time.sleep(0.05)
