@@ -403,3 +403,77 @@ def test_weights_only_safe_pickled_weight_is_accepted(tmp_path):
         result = engine.run(feed)
     for key, value in expected.items():
         np.testing.assert_allclose(result[key].reshape(-1), np.ravel(value), rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("command", [["replay", "{dir}", "--inputs", "{dir}/none.json"],
+                                     ["bench", "{dir}", "--ticks", "1", "--warmup", "0"]])
+@pytest.mark.parametrize("name", ["pt2_pickled_weight_payload", "billion_laughs_2kb", "backend_is_a_list",
+                                  "kind_velocity_connection_position", "rate_1e10_hz"])
+def test_replay_and_bench_refuse_in_one_line_with_exit_2(name, command, tmp_path, capsys):
+    from leapp_ros.cli.main import main
+    case = next(c for c in CASES if c.name == name)
+    directory = copy_bundle(case.bundle, tmp_path)
+    case.corrupt(directory)
+    rc = main([part.format(dir=directory) for part in command])
+    err = capsys.readouterr().err
+    assert rc == 2 and err.count("\n") == 1 and "Traceback" not in err, err[-2000:]
+    assert re.search(case.culprit, err), err
+    assert not (directory / MARKER).exists()
+
+
+def test_model_swapped_back_and_forth_during_loading_never_runs_unverified(tmp_path):
+    """A thread swaps the model file between the real one and another valid model (other weights) while the
+    bundle is loaded again and again: each load either refuses (hash mismatch) or runs the verified model."""
+    import threading
+
+    import onnx
+    from onnx import numpy_helper
+
+    from leapp_ros.engine import Engine
+    directory = copy_bundle("anymal_like_flat", tmp_path)
+    good = (directory / ONNX).read_bytes()
+    model = onnx.load(str(directory / ONNX))
+    for tensor in model.graph.initializer:
+        array = numpy_helper.to_array(tensor)
+        if array.dtype == np.float32 and array.size > 100:
+            tensor.CopyFrom(numpy_helper.from_array(array * 3.0, tensor.name))
+    (tmp_path / "good").write_bytes(good)
+    (tmp_path / "bad").write_bytes(model.SerializeToString())
+    stop = threading.Event()
+
+    def swap() -> None:
+        while not stop.is_set():
+            for name in ("bad", "good"):
+                os.link(tmp_path / name, directory / "swap.tmp")
+                os.replace(directory / "swap.tmp", directory / ONNX)  # atomic, as an attacker would do it
+    swapper = threading.Thread(target=swap, daemon=True)
+    feed, expected = _golden_step("anymal_like_flat")
+    key = f"{NODE}/joint_pos"
+    outcomes = {"refused": 0, "ran_verified": 0}
+    swapper.start()
+    try:
+        for _ in range(40):
+            try:
+                bundle = load_bundle(directory)
+            except BundleError as exc:
+                assert "SHA-256 of" in str(exc), str(exc)
+                outcomes["refused"] += 1
+                continue
+            with Engine(bundle) as engine:
+                result = engine.run(feed)
+            np.testing.assert_allclose(result[key].reshape(-1), np.ravel(expected[key]), rtol=1e-5, atol=1e-5)
+            outcomes["ran_verified"] += 1
+    finally:
+        stop.set()
+        swapper.join(5)
+    print(f"swap race: {outcomes}")
+    assert outcomes["refused"] + outcomes["ran_verified"] == 40
+
+
+def test_bundle_yaml_that_is_a_fifo_is_refused_without_waiting(tmp_path):
+    """A FIFO named like a bundle would block a plain read forever; it is refused at once."""
+    os.mkfifo(tmp_path / "bundle.yaml")
+    with case_deadline(CASE_CPU_SECONDS, CASE_WALL_SECONDS):
+        with pytest.raises(BundleError, match=r"bundle YAML 'bundle.yaml' is not a regular file") as info:
+            load_bundle(tmp_path / "bundle.yaml")
+    assert not isinstance(info.value, UncheckedBundleError)

@@ -1,6 +1,7 @@
 """Runtime fault-injection matrix over real DDS, one scenario per class of runtime attack: a hostile policy (built at
-test time from real ONNX ops) and hostile streams against the deploy node (`leapp-ros run`, its own process).
-Every scenario asserts what reached the actuator topics (targets and gains) and the node's safety state."""
+test time from real ONNX ops) and hostile streams against the deploy node in its own process (`leapp-ros run` on
+DDS, and the rclpy lifecycle node). Every scenario asserts what reached the actuator topics (targets and gains) and
+the node's safety state."""
 
 from __future__ import annotations
 
@@ -54,8 +55,8 @@ PROFILES: dict[str, dict[str, Any]] = {
 class Bench:
     """The harness plus the node process of the profile the current scenario needs."""
 
-    def __init__(self, h: Harness, bundle: Path, tmp: Path, env: dict[str, str]) -> None:
-        self.h, self.bundle, self.tmp, self.env = h, bundle, tmp, env
+    def __init__(self, h: Harness, bundle: Path, tmp: Path, env: dict[str, str], kind: str) -> None:
+        self.h, self.bundle, self.tmp, self.env, self.kind = h, bundle, tmp, env, kind
         self.profile: str | None = None
         self.node: NodeProcess | None = None
         self.outputs: list[tuple[int, str]] = []  # (rc, log) of every node stopped
@@ -65,9 +66,12 @@ class Bench:
             self.stop_node()
             self.profile = profile
             if profile is not None:
-                params = write_params_file(self.tmp / f"{profile}.yaml", PROFILES[profile])
+                settings = PROFILES[profile]
+                if self.kind == "rclpy":  # see second_publisher_holds: the rclpy graph keeps departed Cyclone writers
+                    settings = {**settings, "safety": {**settings["safety"], "multiple_publishers": "warn"}}
+                params = write_params_file(self.tmp / f"{profile}.yaml", settings)
                 self.h.diagnostics.clear()
-                self.node = NodeProcess(self.bundle, params, self.env)
+                self.node = NodeProcess(self.bundle, params, self.env, transport=self.kind)
                 self.h.wait_state("ACTIVE", timeout=40.0)
         return self.h
 
@@ -82,18 +86,22 @@ class Bench:
         return self.node.output()
 
 
-@pytest.fixture(scope="module")
-def bench(tmp_path_factory) -> Iterator[Bench]:
+@pytest.fixture(scope="module", params=["dds", "rclpy"])
+def bench(request, tmp_path_factory) -> Iterator[Bench]:
+    """The fake robot (DDS, this process) and the node on `request.param`."""
     shared_path("fixtures", "bundles", "anymal_like_flat")
     pytest.importorskip("onnx")
-    tmp = tmp_path_factory.mktemp("safety_runtime")
+    if request.param == "rclpy":
+        from node_helpers import rclpy_or_skip
+        rclpy_or_skip()
+    tmp = tmp_path_factory.mktemp(f"safety_runtime_{request.param}")
     bundle = hostile_policy_bundle(tmp)
     with loopback_dds_environment() as env:
         from leapp_ros.transport.dds import DdsTransport
         transport = DdsTransport("fake_robot", "/")
         h = Harness(transport)
         h.robot.start()
-        b = Bench(h, bundle, tmp, env)
+        b = Bench(h, bundle, tmp, env, request.param)
         try:
             yield b
         finally:
@@ -207,7 +215,9 @@ def slow_inference_then_estop(b: Bench) -> None:
     h.robot.cmd_vel = (SLOW_BELOW - b.slow_trips, 0.0, 0.0)
     h.wait_state("HOLD", cause="inference_overrun", timeout=3.0)
     blocked_at = time.monotonic_ns()
-    time.sleep(0.3)
+    deadline = time.monotonic() + 2.0  # a few guard periods; waited for, not timed (a busy machine starves threads)
+    while len(h.robot.received.since(blocked_at)) < 3 and time.monotonic() < deadline:
+        time.sleep(0.02)
     keep_alive = h.robot.received.since(blocked_at)
     assert len(keep_alive) >= 3, "the guard keeps publishing the HOLD command while the tick is blocked"
     assert_targets_sane(keep_alive)
@@ -301,6 +311,9 @@ def future_stamped_spoofer(b: Bench) -> None:
 def second_publisher_holds(b: Bench) -> None:
     """With safety.multiple_publishers: hold, a second (honest) publisher on a state topic holds while it lasts;
     the operator enables again once it is gone."""
+    if b.kind == "rclpy":
+        pytest.skip("the rclpy graph (Fast DDS) keeps counting a Cyclone writer after it is deleted, so the HOLD "
+                    "would never clear here; count_publishers on rclpy: test_safety_stream_trust.py")
     h = b.h
     h.ensure_active()
     from leapp_ros.transport import SENSOR_DATA
@@ -342,6 +355,8 @@ def opt_out_caps_1e30_command_by_the_step_bound(b: Bench) -> None:
 
 def no_limits_without_opt_out_is_refused(b: Bench) -> None:
     """No URDF, no joint_limits, no opt-out: refused at configure, one line naming the parameter, exit 2."""
+    if b.kind != "dds":
+        pytest.skip("`leapp-ros run` (the exit status); the lifecycle node refuses the same configure, unit-tested")
     b.use(None)
     params = write_params_file(b.tmp / "no_limits.yaml", {k: v for k, v in NODE_PARAMETERS.items()
                                                            if k != "joint_limits"})
@@ -408,4 +423,10 @@ def slow_trips(bench: Bench) -> int:
 def test_runtime_fault_never_reaches_the_actuators(bench, slow_trips, scenario):
     bench.slow_trips = slow_trips
     bench.use(scenario.profile)
-    scenario.run(bench)
+    try:
+        scenario.run(bench)
+    except BaseException:  # a failed scenario must not leave a hostile command or a blocked node to the next one
+        bench.h.clear_faults()
+        bench.stop_node()
+        bench.profile = None
+        raise

@@ -25,6 +25,7 @@ import numpy as np
 from leapp_ros.bundle import Bundle, load_bundle
 from leapp_ros.engine.autoselect import default_candidates, measure, time_ticks
 from leapp_ros.engine.backends import BackendOptions
+from leapp_ros.engine.backends.model_source import load_torch_module, model_bytes
 from leapp_ros.percentiles import percentiles
 
 
@@ -51,7 +52,7 @@ def raw_onnxruntime(bundle: Bundle, warmup: int, ticks: int, device: str) -> lis
     feeds = node_feeds(bundle, 8)
     so = session_options(BackendOptions())
     rows = []
-    cpu = ort.InferenceSession(str(node.model_path), sess_options=so, providers=["CPUExecutionProvider"])
+    cpu = ort.InferenceSession(model_bytes(node), sess_options=so, providers=["CPUExecutionProvider"])
     rows.append({"label": "raw onnxruntime cpu session.run", **stats(time_ticks(lambda f: cpu.run(None, f), feeds,
                                                                                    warmup, ticks))})
     preload_cuda_libraries(ort)
@@ -64,7 +65,7 @@ def raw_onnxruntime(bundle: Bundle, warmup: int, ticks: int, device: str) -> lis
     # error 900 and then aborted the process at session teardown (onnxruntime-gpu 1.31.1, H100; see docs).
     for graph in (False,):
         opts = {"device_id": "0", "use_tf32": "0", "enable_cuda_graph": "1" if graph else "0"}
-        sess = ort.InferenceSession(str(node.model_path), sess_options=so,
+        sess = ort.InferenceSession(model_bytes(node), sess_options=so,
                                     providers=[("CUDAExecutionProvider", opts), "CPUExecutionProvider"])
         if not graph:
             rows.append({"label": "raw onnxruntime cuda session.run (numpy)", "providers": sess.get_providers(),
@@ -92,10 +93,7 @@ def raw_torch(bundle: Bundle, warmup: int, ticks: int, device: str) -> list[dict
     import torch
 
     node = bundle.nodes[0]
-    if node.backend == "jit":
-        module = torch.jit.load(str(node.model_path), map_location=device).eval()
-    else:
-        module = torch.export.load(str(node.model_path)).module().to(device)
+    module = load_torch_module(torch, node, device)  # the verified bytes, as the engine loads them
     feeds = node_feeds(bundle, 1)
     static = [torch.from_numpy(feeds[0][p.name]).to(device) for p in node.inputs]
     rows = []

@@ -207,7 +207,8 @@ def _pipeline(pipeline: dict[str, Any], renames: dict[str, dict[str, str]], mode
 
 def _derive_external(pipeline: dict[str, Any], models: dict[str, Any], notes: list[str]) -> None:
     """Single-model configs may omit pipeline.inputs/outputs: every input no edge feeds, every output."""
-    edges = [pipeline.get(s) if isinstance(pipeline.get(s), dict) else {} for s in ("data_flow", "feedback_flow")]
+    edges: list[dict[str, Any]] = [section if isinstance(section, dict) else {}
+                                   for section in (pipeline.get("data_flow"), pipeline.get("feedback_flow"))]
     fed = {t for section in edges for targets in section.values() if isinstance(targets, list)
            for t in targets if isinstance(t, str)}
     routed = {s for section in edges for s in section}

@@ -26,6 +26,7 @@ from leapp_ros.safety import (
     build_supervisor,
 )
 from leapp_ros.transport import qos_profile
+from leapp_ros.transport.base import Transport
 
 
 @dataclass
@@ -77,7 +78,7 @@ class CommandChannel:
 
     @classmethod
     def create(cls, target: TargetOutput, plan: BindingPlan, rate_hz: float, params: Mapping[str, Any],
-               transport: Any) -> CommandChannel:
+               transport: Transport) -> CommandChannel:
         if target.role is not Role.TARGET_JOINT_POSITION:
             raise ConfigurationError(f"output port '{target.port.name}' is a {target.role.value} target; the safety "
                                      "supervisor (ramp-in, hold, limits) handles joint position targets only")

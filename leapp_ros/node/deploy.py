@@ -7,13 +7,14 @@ import logging
 import threading
 import time
 from collections.abc import Mapping
+from functools import partial
 from typing import Any
 
 import numpy as np
 
 from leapp_ros import diagnostic_keys as K
 from leapp_ros.binding import BindingPlan, BindingSettings, compile_plan, format_binding_plan
-from leapp_ros.binding.inputs import Arrival
+from leapp_ros.binding.inputs import Arrival, TopicInput
 from leapp_ros.bundle import load_bundle
 from leapp_ros.errors import ConfigurationError, EngineError, LeappRosError
 from leapp_ros.message_types import BOOL, DIAGNOSTIC_ARRAY, EMPTY, FLOAT64_MULTI_ARRAY, JOINT_STATE, STRING
@@ -27,6 +28,7 @@ from leapp_ros.node.timing import STAGES, DeadlineLoop, TickProfile
 from leapp_ros.safety import Cause, PolicyAction, SafetyState
 from leapp_ros.text import exception_summary
 from leapp_ros.transport import qos_profile
+from leapp_ros.transport.base import Transport
 
 LOG = logging.getLogger("leapp_ros.node")
 _SKIP, _RESET_AND_RUN = PolicyAction.SKIP, PolicyAction.RESET_AND_RUN
@@ -37,7 +39,7 @@ SHUTDOWN_TICK_WAIT_S = 30.0  # shutdown waits this long for a tick blocked in in
 class DeployNode:
     """Runs one bundle on one robot. Lifecycle: configure -> activate <-> deactivate -> cleanup -> shutdown."""
 
-    def __init__(self, transport: Any, params: Mapping[str, Any] | None = None, *,
+    def __init__(self, transport: Transport, params: Mapping[str, Any] | None = None, *,
                  topic_lifecycle: bool = True) -> None:
         self.transport = transport
         self.params = P.resolve(params or {})
@@ -129,7 +131,7 @@ class DeployNode:
         plan.inputs.future_tolerance_s = min(c.supervisor.config.future_stamp_tolerance_s for c in self.channels)
         for topic in plan.inputs.topics:
             self._subscriptions.append(self.transport.create_subscription(
-                topic.topic, topic.type_name, qos_profile(topic.qos), lambda msg, t=topic: self._on_input(t, msg)))
+                topic.topic, topic.type_name, qos_profile(topic.qos), partial(self._on_input, topic)))
         if params["tick_on"] == "joint_states":
             self._event_topic = next((t for t in plan.inputs.topics if t.type_name == JOINT_STATE),
                                      None)
@@ -302,7 +304,7 @@ class DeployNode:
         self._gc.release()
 
     # ------------------------------------------------------------------ inputs
-    def _on_input(self, topic: Any, msg: Any) -> None:
+    def _on_input(self, topic: TopicInput, msg: Any) -> None:
         """Transport thread: the input ledger records the arrival once (safety reads ages from it)."""
         plan = self.plan
         if plan is None:

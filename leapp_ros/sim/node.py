@@ -15,6 +15,7 @@ from leapp_ros.sim.commands import CommandDecoder, CommandRejected, JointCommand
 from leapp_ros.sim.robot import SimRobot
 from leapp_ros.sim.settings import SimNodeSettings
 from leapp_ros.transport import qos_profile
+from leapp_ros.transport.base import Transport
 
 LOG = logging.getLogger("leapp_ros.sim")
 
@@ -34,7 +35,7 @@ class SimNode:
         node.close()
     """
 
-    def __init__(self, transport: Any, robot: SimRobot, settings: SimNodeSettings) -> None:
+    def __init__(self, transport: Transport, robot: SimRobot, settings: SimNodeSettings) -> None:
         self.transport = transport
         self.robot = robot
         self.settings = s = settings
