@@ -468,3 +468,12 @@ def test_model_swapped_back_and_forth_during_loading_never_runs_unverified(tmp_p
         swapper.join(5)
     print(f"swap race: {outcomes}")
     assert outcomes["refused"] + outcomes["ran_verified"] == 40
+
+
+def test_bundle_yaml_that_is_a_fifo_is_refused_without_waiting(tmp_path):
+    """A FIFO named like a bundle would block a plain read forever; it is refused at once."""
+    os.mkfifo(tmp_path / "bundle.yaml")
+    with case_deadline(CASE_CPU_SECONDS, CASE_WALL_SECONDS):
+        with pytest.raises(BundleError, match=r"bundle YAML 'bundle.yaml' is not a regular file") as info:
+            load_bundle(tmp_path / "bundle.yaml")
+    assert not isinstance(info.value, UncheckedBundleError)

@@ -234,10 +234,9 @@ def slow_inference_then_estop(b: Bench) -> None:
     print(f"e-stop -> damping command at the robot: {latency * 1e3:.1f} ms while inference was blocked")
     assert latency < ESTOP_BOUND_S, f"e-stop took {latency:.3f} s"
     h.wait_state("ESTOP", cause="estop", timeout=1.0)
+    blocked_ticks = ticks_done(h)
     h.robot.cmd_vel = (0.0, 0.0, 0.0)
-    deadline = time.monotonic() + 10 * SLOW_INFERENCE_S  # the blocked tick ends (its duration shows in diagnostics)
-    while float(h.diag("tick latency max (ms)") or "nan") < 1000.0 and time.monotonic() < deadline:
-        time.sleep(0.1)
+    wait_blocked_tick_ended(h, blocked_ticks)
     time.sleep(0.3)  # ... and it must not have published its late policy output
     after = h.robot.received.since(damped)
     assert_targets_sane(after)
@@ -249,6 +248,39 @@ def slow_inference_then_estop(b: Bench) -> None:
     assert blocked_ms > 1000.0, "inference was blocked for seconds while the e-stop acted"
     h.estop_pub.publish(h.transport.new_message("std_msgs/msg/Bool", data=False))
     time.sleep(0.1)
+    enable_back(h)
+
+
+def ticks_done(h: Harness) -> int:
+    return int(h.diag("ticks") or 0)
+
+
+def wait_blocked_tick_ended(h: Harness, ticks_while_blocked: int) -> float:
+    """Wait until ticks complete again after the blocked one (the tick counter moves on); returns the longest tick
+    since activation in ms (the blocked one)."""
+    deadline = time.monotonic() + 10 * SLOW_INFERENCE_S
+    while ticks_done(h) <= ticks_while_blocked + 2 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert ticks_done(h) > ticks_while_blocked + 2, "the node never ticked again"
+    return float(h.diag("tick latency max (ms)") or "nan")
+
+
+def slow_inference_then_disable(b: Bench) -> None:
+    """`~/enable false` while a tick is blocked in inference: INACTIVE at once, and the late tick publishes nothing
+    (INACTIVE publishes nothing by default), neither its policy output nor anything else."""
+    h = b.h
+    h.ensure_active()
+    h.robot.cmd_vel = (SLOW_BELOW - b.slow_trips, 0.0, 0.0)
+    h.wait_state("HOLD", cause="inference_overrun", timeout=3.0)
+    h.enable_pub.publish(h.transport.new_message(ENABLE_TYPE, data=False))
+    h.wait_state("INACTIVE", cause="disable", timeout=1.0)  # while the tick is still blocked (seconds)
+    sent, blocked_ticks = time.monotonic_ns(), ticks_done(h)
+    h.robot.cmd_vel = (0.0, 0.0, 0.0)
+    blocked_ms = wait_blocked_tick_ended(h, blocked_ticks)
+    time.sleep(0.3)
+    assert blocked_ms > 1000.0, "inference was blocked for seconds"
+    late = [c for c in h.robot.received.since(sent) if c.received_ns > sent + int(0.1 * 1e9)]
+    assert not late, f"{len(late)} commands after the disable"
     enable_back(h)
 
 
@@ -394,6 +426,7 @@ SCENARIOS = [
     Scenario("negative_kp", "limited", negative_kp),
     Scenario("engine_raises_every_tick", "limited", engine_raises_every_tick),
     Scenario("slow_inference_then_estop", "limited", slow_inference_then_estop),
+    Scenario("slow_inference_then_disable", "limited", slow_inference_then_disable),
     Scenario("future_stamped_spoofer", "limited", future_stamped_spoofer),
     Scenario("sigint_during_inference", "limited", sigint_during_inference),
     Scenario("opt_out_caps_1e30_command", "unlimited", opt_out_caps_1e30_command_by_the_step_bound),
