@@ -13,14 +13,29 @@ EXPORT = ["leapp==0.7.2", "rsl-rl-lib==5.5.1", "onnxscript>=0.1", "tqdm>=4.60", 
 # Further policy sources. rl-games==1.6.5 and torchrl==0.14.1 declare pins that conflict with rsl-rl-lib
 # (psutil<6, tensordict<0.15) yet run fine here: install them with `pip install --no-deps` (scripts/setup_env.sh).
 EXPORT_LIBS = ["skrl==2.1.1", "stable-baselines3==2.9.2", "gymnasium==1.2.1", "hoptorch==0.1.4"]
+# rclpy and the message packages the node uses, from the ROS 2 Python wheels (cp311 manylinux only; the rmw wheel
+# provides librmw_fastrtps_cpp). Not for a colcon workspace: there ROS 2 comes from the sourced setup.
+_ROS_ONLY = "; python_version == '3.11' and platform_system == 'Linux'"
+ROS = [f"ros-jazzy-{name}=={version}{_ROS_ONLY}" for name, version in (
+    ("rclpy", "7.1.6"), ("rmw-fastrtps-cpp", "8.4.3"), ("rcl-interfaces", "2.0.3"), ("lifecycle-msgs", "2.0.3"),
+    ("std-msgs", "5.3.6"), ("std-srvs", "5.3.6"), ("sensor-msgs", "5.3.6"), ("geometry-msgs", "5.3.6"),
+    ("nav-msgs", "5.3.6"), ("trajectory-msgs", "5.3.6"), ("diagnostic-msgs", "5.3.6"))]
+# The same for ROS 2 Kilted (rclpy 9.1, Fast DDS 3): a separate environment, never together with `ros`.
+ROS_KILTED = [f"ros-kilted-{name}=={version}{_ROS_ONLY}" for name, version in (
+    ("rclpy", "9.1.2"), ("rmw-fastrtps-cpp", "9.3.3"), ("rcl-interfaces", "2.3.0"), ("lifecycle-msgs", "2.3.0"),
+    ("std-msgs", "5.5.1"), ("std-srvs", "5.5.1"), ("sensor-msgs", "5.5.1"), ("geometry-msgs", "5.5.1"),
+    ("nav-msgs", "5.5.1"), ("trajectory-msgs", "5.5.1"), ("diagnostic-msgs", "5.5.1"))]
 GPU = ["onnxruntime-gpu>=1.20"]  # plus a CUDA build of torch; TensorRT comes from JetPack or NVIDIA's index
-TEST = ["pytest>=8", "pytest-timeout>=2.3", "psutil>=5.9"] + DDS + SIM + EXPORT + EXPORT_LIBS
+# scripts/check.sh (pinned: a new lint rule or type check is a choice, not a surprise)
+CHECK = ["ruff==0.17.6", "mypy==2.4.1", "types-PyYAML==6.0.12.20261122"]
+TEST = ["pytest>=8", "pytest-timeout>=2.3", "psutil>=5.9", "hypothesis>=6.100"] + CHECK + DDS + SIM + EXPORT \
+    + EXPORT_LIBS
 
 setup(
     name=PACKAGE,
     version="0.1.0",
     packages=find_packages(exclude=["test", "test.*", "examples", "examples.*"]),
-    package_data={PACKAGE: ["transport/*.xml", "bench/schema.json"]},
+    package_data={PACKAGE: ["transport/*.xml", "bench/schema.json"]},  # incl. the loopback DDS profiles
     data_files=[
         ("share/ament_index/resource_index/packages", [f"resource/{PACKAGE}"]),
         (f"share/{PACKAGE}", ["package.xml"]),
@@ -36,7 +51,7 @@ setup(
     install_requires=["numpy>=1.24", "pyyaml>=6.0", "safetensors>=0.4", "onnx>=1.15", "onnxruntime>=1.17",
                       "psutil>=5.9", "rich>=13", "jsonschema>=4.18"],
     extras_require={"dds": DDS, "sim": SIM, "torch": TORCH, "export": EXPORT + EXPORT_LIBS, "gpu": GPU,
-                    "test": TEST},
+                    "ros": ROS, "ros-kilted": ROS_KILTED, "test": TEST},
     zip_safe=True,
     maintainer="leapp_ros maintainers",
     maintainer_email="leapp-ros@example.com",

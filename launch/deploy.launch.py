@@ -3,14 +3,16 @@
     ros2 launch leapp_ros deploy.launch.py bundle:=/path/policy.yaml params_file:=/path/deploy.yaml \
         namespace:=robot1 autostart:=true
 
-Topic names in the parameter file are relative (joint_states, imu/data, cmd_vel, joint_commands ...), so they
+The parameter file should key its values with `/**:` (config/deploy.yaml does) so that they apply under any
+namespace. Topic names in the parameter file are relative (joint_states, imu/data, cmd_vel, joint_commands ...), so they
 compose with `namespace`; remap further by including this file with `remappings` or from the command line.
 """
 
-from launch import LaunchDescription
 from launch.actions import DeclareLaunchArgument, OpaqueFunction
 from launch.substitutions import LaunchConfiguration
 from launch_ros.actions import LifecycleNode
+
+from launch import LaunchDescription
 
 ARGUMENTS = {
     "bundle": ("", "Path of the LEAPP bundle YAML (or its directory)."),
@@ -20,6 +22,7 @@ ARGUMENTS = {
     "node_name": ("leapp_deploy", "Node name."),
     "use_sim_time": ("false", "Use /clock (simulation) time."),
     "autostart": ("false", "Configure at start and activate once every required input has arrived."),
+    "base_frame": ("", "Robot base frame for PoseStamped commands ('' = the parameter file's, else base_link)."),
     "log_level": ("info", "Logging level: debug | info | warn | error."),
 }
 
@@ -31,8 +34,9 @@ def _node(context, *_args, **_kwargs):
         parameters.append(value["params_file"])
     overrides = {"backend": value["backend"], "use_sim_time": value["use_sim_time"].lower() == "true",
                  "autostart": value["autostart"].lower() == "true"}
-    if value["bundle"]:
-        overrides["bundle"] = value["bundle"]
+    for name in ("bundle", "base_frame"):
+        if value[name]:
+            overrides[name] = value[name]
     parameters.append(overrides)  # launch arguments win over the parameter file
     return [LifecycleNode(
         package="leapp_ros", executable="deploy", name=value["node_name"], namespace=value["namespace"],

@@ -5,16 +5,20 @@
 
 The sim publishes joint_states, imu/data, odom and /clock and takes joint_commands (+ /kp, /kd) in the
 same namespace, which are the deploy node's default topics; the deploy node runs on /clock
-(use_sim_time) and activates itself once the sim's state arrives (autostart).
+(use_sim_time) and activates itself once the sim's state arrives (autostart). The deploy node's base_frame is
+the sim's (node.base_frame in the sim YAML, base_link by default), so the PoseStamped targets it checks and
+the sim's frames agree.
 """
 
 from pathlib import Path
 
-from launch import LaunchDescription
+import yaml
 from launch.actions import DeclareLaunchArgument, IncludeLaunchDescription, OpaqueFunction
 from launch.launch_description_sources import PythonLaunchDescriptionSource
 from launch.substitutions import LaunchConfiguration
 from launch_ros.actions import Node
+
+from launch import LaunchDescription
 
 ARGUMENTS = {
     "sim_config": ("", "Sim YAML (robot: MJCF, joints, gains ...; node: topics, rates). Required."),
@@ -40,16 +44,29 @@ def _sim_node(context, *_args, **_kwargs):
                  arguments=arguments, output="screen", emulate_tty=True)]
 
 
-def generate_launch_description() -> LaunchDescription:
-    deploy = IncludeLaunchDescription(
+def _sim_base_frame(sim_config: str) -> str:
+    """node.base_frame of the sim YAML (the sim's default, base_link, when it states none)."""
+    from leapp_ros.sim.settings import SimNodeSettings
+
+    with open(sim_config, encoding="utf-8") as stream:
+        node = (yaml.safe_load(stream) or {}).get("node") or {}
+    return str(node.get("base_frame") or SimNodeSettings.base_frame)
+
+
+def _deploy(context, *_args, **_kwargs):
+    value = {name: LaunchConfiguration(name).perform(context) for name in ARGUMENTS}
+    return [IncludeLaunchDescription(
         PythonLaunchDescriptionSource(str(Path(__file__).resolve().with_name("deploy.launch.py"))),
-        launch_arguments={"bundle": LaunchConfiguration("bundle"), "params_file": LaunchConfiguration("params_file"),
-                          "backend": LaunchConfiguration("backend"), "namespace": LaunchConfiguration("namespace"),
-                          "use_sim_time": "true", "autostart": "true",
-                          "log_level": LaunchConfiguration("log_level")}.items())
+        launch_arguments={"bundle": value["bundle"], "params_file": value["params_file"],
+                          "backend": value["backend"], "namespace": value["namespace"],
+                          "base_frame": _sim_base_frame(value["sim_config"]),
+                          "use_sim_time": "true", "autostart": "true", "log_level": value["log_level"]}.items())]
+
+
+def generate_launch_description() -> LaunchDescription:
     return LaunchDescription([
         *(DeclareLaunchArgument(name, default_value=default, description=text)
           for name, (default, text) in ARGUMENTS.items()),
         OpaqueFunction(function=_sim_node),
-        deploy,
+        OpaqueFunction(function=_deploy),
     ])

@@ -1,4 +1,4 @@
-"""Command terms: the shape and semantics of a ``command:<name>`` input (spec §4.3)."""
+"""Command terms: the shape and semantics of a ``command:<name>`` input."""
 
 from __future__ import annotations
 

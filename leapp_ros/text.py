@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import reprlib
 
 QUOTE_LIMIT = 80
@@ -27,3 +28,12 @@ def clip(text: str, limit: int = MESSAGE_LIMIT) -> str:
         text = text[: 4 * limit]
     escaped = "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text)
     return escaped if len(escaped) <= limit else escaped[: limit - 3] + "..."
+
+
+def exception_summary(exc: BaseException, limit: int = 300) -> str:
+    """`Type: message` of a foreign exception in one line; for a multi-line message (TorchScript's interpreter
+    traceback, for one) the last `SomethingError: ...` line, which carries the cause."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    causes = [line for line in lines if re.match(r"^[\w.]*(Error|Exception): ", line)]
+    text = causes[-1] if causes else f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__
+    return clip(text, limit)

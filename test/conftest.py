@@ -47,3 +47,57 @@ def leapp_bundles(tmp_path_factory) -> dict[str, Path]:
     bundles = {kind: build_bundle(kind, out) for kind in ("mlp", "gru", "lstm", "history", "two_node")}
     bundles["mlp_jit"] = build_bundle("mlp", out, export_with="jit-script")
     return bundles
+
+
+# ------------------------------------------------------------------ the node test matrix: dds and rclpy
+@pytest.fixture(params=["dds", "rclpy"])
+def node_transport(request) -> str:
+    """The deploy node's transport; tests taking it run once per transport (rclpy skipped, with a reason,
+    when the ROS 2 wheels are not installed)."""
+    if request.param == "rclpy":
+        from node_helpers import rclpy_or_skip
+        rclpy_or_skip()
+    return request.param
+
+
+def _transport_of(item) -> str | None:
+    callspec = getattr(item, "callspec", None)
+    params = callspec.params if callspec else {}
+    for name in ("node_transport", "harness", "bench"):  # harness, bench: the safety scenarios' module fixtures
+        if params.get(name) in ("dds", "rclpy"):
+            return str(params[name])
+    marker = item.get_closest_marker("transport")
+    return str(marker.args[0]) if marker else None
+
+
+def pytest_configure(config) -> None:
+    config.addinivalue_line("markers", "transport(name): the test exercises that transport only (counted in the "
+                                       "transport matrix summary)")
+    config._transport_matrix = {}  # transport -> {outcome: count}
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    transport = _transport_of(item)
+    if transport is None:
+        return
+    counts = item.config._transport_matrix.setdefault(transport, {})
+    if report.when == "setup" and report.outcome != "passed":
+        counts[report.outcome] = counts.get(report.outcome, 0) + 1
+    elif report.when == "call":
+        counts[report.outcome] = counts.get(report.outcome, 0) + 1
+
+
+SUMMARY = pytest.StashKey[list]()  # lines a test module adds to the end-of-run summary (e.g. the fuzz case count)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
+    for line in config.stash.get(SUMMARY, []):
+        terminalreporter.write_line(line)
+    matrix = getattr(config, "_transport_matrix", {})
+    if matrix:
+        parts = [f"{transport} " + " ".join(f"{counts.get(k, 0)} {k}" for k in ("passed", "failed", "skipped"))
+                 for transport, counts in sorted(matrix.items())]
+        terminalreporter.write_line("transport matrix: " + "; ".join(parts))

@@ -7,8 +7,8 @@ import io
 import json
 import pickle
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from safety_helpers import bundle_yaml, edit_yaml, only_node
 
@@ -94,3 +94,38 @@ def insert_under(directory: Path, anchor: str, lines: str) -> None:
     index = next(i for i, line in enumerate(text) if line.rstrip("\n") == anchor)
     text.insert(index + 1, lines)
     path.write_text("".join(text))
+
+
+def jit_model_failing_every_run(directory: Path) -> None:
+    """Replace the TorchScript model with one that loads but raises on every call (same inputs), and rehash."""
+    import torch
+    from failing_policy import FailingPolicy
+    torch.jit.script(FailingPolicy()).save(str(directory / JIT))
+    rehash(directory, JIT)
+
+
+def onnx_second_target_output(directory: Path, name: str) -> None:
+    """Add a second joint-position target output `name` (a copy of `joint_pos`) to the ONNX model and the YAML."""
+    import copy as _copy
+
+    import onnx
+    from onnx import helper
+    model = onnx.load(str(directory / ONNX))
+    graph = model.graph
+    source = next(o for o in graph.output if o.name == "joint_pos")
+    graph.node.append(helper.make_node("Identity", ["joint_pos"], [name]))
+    extra = _copy.deepcopy(source)
+    extra.name = name
+    graph.output.insert(list(graph.output).index(source) + 1, extra)
+    onnx.save(model, str(directory / ONNX))
+    rehash(directory, ONNX)
+
+    def edit(data: dict) -> None:
+        outputs = only_node(data)["outputs"]
+        index = next(i for i, p in enumerate(outputs) if p["name"] == "joint_pos")
+        twin = _copy.deepcopy(outputs[index])
+        twin["name"] = name
+        outputs.insert(index + 1, twin)
+        node_outputs = data["pipeline"]["outputs"][NODE]
+        node_outputs.insert(node_outputs.index("joint_pos") + 1, name)
+    edit_yaml(directory, edit)

@@ -1,36 +1,104 @@
 """Test helpers for the deploy node: a fake robot (DDS publisher of sensor topics, collector of commands) and a
-node subprocess started with `python -m leapp_ros.node.run_cli` on loopback DDS."""
+node subprocess on either transport: `python -m leapp_ros.node.run_cli --transport dds` (loopback DDS) or the
+rclpy lifecycle node `python -m leapp_ros.node.main` with autostart (the `deploy` entry point)."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 EXTRA_JOINTS = ["gripper_finger", "head_pan", "lidar_spin"]
+TRANSPORTS = ("dds", "rclpy")  # the node test matrix: every scenario runs on both
+ROS_LOG_ENV = {"RCUTILS_LOGGING_BUFFERED_STREAM": "0", "RCUTILS_COLORIZED_OUTPUT": "0"}
+
+
+def rclpy_or_skip() -> None:
+    """Skip (with a printed reason) when the ROS 2 Python wheels are not installed."""
+    import importlib.util
+
+    import pytest
+    if importlib.util.find_spec("rclpy") is None:
+        reason = "rclpy is not importable (pip install -e .[ros], or source a ROS 2 setup)"
+        print(f"SKIP: {reason}")
+        pytest.skip(reason)
+
+
+def ros_value(value: Any) -> str:
+    """A `-p name:=value` value as rcl parses it (YAML: true/false, [a, b], numbers as written)."""
+    return json.dumps(value) if isinstance(value, (bool, list, tuple)) else str(value)
+
+
+def node_command(transport: str, bundle: Path, *extra: str, params: dict[str, Any] | None = None,
+                 duration: float = 60.0) -> list[str]:
+    """The command line of the deploy node on `transport`. `extra` are `leapp-ros run` options (--rate HZ,
+    --no-activate, --use-sim-time, --params-file FILE), translated to ROS arguments for the rclpy node."""
+    if transport == "dds":
+        command = [sys.executable, "-m", "leapp_ros.node.run_cli", str(bundle), "--transport", "dds",
+                   "--discovery", "loopback", "--duration", str(duration), "--activate-timeout", "20", *extra]
+        for name, value in (params or {}).items():
+            command += ["--param", f"{name}:={value}"]
+        return command
+    assert transport == "rclpy", transport
+    ros = ["--ros-args"]
+    autostart = True
+    options = list(extra)
+    while options:
+        option = options.pop(0)
+        if option == "--rate":
+            ros += ["-p", f"rate_hz:={float(options.pop(0))}"]
+        elif option == "--no-activate":
+            autostart = False  # the lifecycle node then waits unconfigured for the lifecycle services
+        elif option == "--use-sim-time":
+            ros += ["-p", "use_sim_time:=true"]
+        elif option == "--params-file":
+            ros += ["--params-file", options.pop(0)]
+        else:
+            raise AssertionError(f"node_command: no rclpy equivalent for {option!r}")
+    ros += ["-p", f"bundle:={bundle}", "-p", f"autostart:={ros_value(autostart)}"]
+    for name, value in (params or {}).items():
+        ros += ["-p", f"{name}:={ros_value(value)}"]
+    return [sys.executable, "-m", "leapp_ros.node.main", *ros]
 
 
 def start_node(bundle: Path, env: dict[str, str], *extra: str, params: dict[str, Any] | None = None,
-               duration: float = 60.0) -> subprocess.Popen:
-    """The deploy node as a second process (DDS, loopback discovery); stop it with `stop_node`."""
-    command = [sys.executable, "-m", "leapp_ros.node.run_cli", str(bundle), "--transport", "dds",
-               "--discovery", "loopback", "--duration", str(duration), "--activate-timeout", "20", *extra]
+               duration: float = 60.0, transport: str = "dds") -> subprocess.Popen:
+    """The deploy node as a second process on `transport` (loopback discovery); stop it with `stop_node`."""
     # The fake robot has no URDF: run on the opt-out, with the step bound wide open so the published targets
     # equal the policy's (these tests check bindings and values; the safety tests check the bounds).
     params = {"safety.allow_no_joint_limits": True, "safety.max_step_rad": 1.0e6, **(params or {})}
-    for name, value in params.items():
-        command += ["--param", f"{name}:={value}"]
-    return subprocess.Popen(command, cwd=REPO_ROOT, env={**os.environ, **env}, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
+    command = node_command(transport, bundle, *extra, params=params, duration=duration)
+    return subprocess.Popen(command, cwd=REPO_ROOT, env={**os.environ, **ROS_LOG_ENV, **env},
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def read_lines_until(process: subprocess.Popen, predicate: Callable[[str], bool], timeout: float) -> list[str]:
+    """The node's output lines up to the first matching one (or up to `timeout` / the node's exit)."""
+    lines: list[str] = []
+    found = threading.Event()
+
+    def read() -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            lines.append(line)
+            if predicate(line):
+                found.set()
+                return
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    found.wait(timeout)
+    return list(lines)
 
 
 def stop_node(process: subprocess.Popen, timeout: float = 10.0) -> tuple[int, str]:
@@ -82,6 +150,10 @@ class FakeRobot:
         from leapp_ros.transport import DEFAULT
         self._publishers[topic] = self.transport.create_publisher(topic, type_name, DEFAULT)
         self._messages[topic] = make
+
+    def clear_periodic(self) -> None:
+        """Stop publishing every periodic topic (a shared robot fixture then starts without inputs)."""
+        self._messages.clear()
 
     def publish(self, topic: str, type_name: str, msg: Any) -> None:
         from leapp_ros.transport import DEFAULT

@@ -5,14 +5,14 @@ from __future__ import annotations
 import shutil
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import yaml
 
-from leapp_ros.safety import (JointLimit, JointLimits, PolicyAction, SafetyConfig, SafetySupervisor,
-                              WatchedInput)
+from leapp_ros.safety import JointLimit, JointLimits, PolicyAction, SafetyConfig, SafetySupervisor, WatchedInput
 
 JOINTS = ("hip", "knee", "wheel")
 RATE_HZ = 100.0
@@ -220,17 +220,20 @@ NODE_PARAMETERS = {
 
 
 class NodeProcess:
-    """`leapp-ros run` (the node's DDS runner) in its own process, stopped with SIGINT."""
+    """The deploy node in its own process, stopped with SIGINT: `leapp-ros run` on DDS, or the rclpy lifecycle
+    node with autostart (`transport="rclpy"`)."""
 
-    def __init__(self, bundle: Path, params_file: Path, env: dict[str, str], *extra: str) -> None:
+    def __init__(self, bundle: Path, params_file: Path, env: dict[str, str], *extra: str,
+                 transport: str = "dds") -> None:
         import subprocess
-        import sys
-        self.log_path = params_file.with_suffix(".log")
+
+        from node_helpers import ROS_LOG_ENV, node_command
+        self.log_path = params_file.with_suffix(f".{transport}.log")
         self._log = self.log_path.open("w")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "leapp_ros.node.run_cli", str(bundle), "--transport", "dds",
-             "--discovery", "loopback", "--params-file", str(params_file), "--activate-timeout", "20", *extra],
-            stdout=self._log, stderr=subprocess.STDOUT, env={**__import__("os").environ, **env})
+        command = node_command(transport, bundle, "--params-file", str(params_file), *extra,
+                               duration=0.0)  # runs until stopped
+        self.process = subprocess.Popen(command, stdout=self._log, stderr=subprocess.STDOUT,
+                                        env={**__import__("os").environ, **ROS_LOG_ENV, **env})
         import atexit
         atexit.register(self._kill_if_running)  # never leave a node behind, even on an interrupted run
 
@@ -391,8 +394,9 @@ class Harness:
     def _on_diag(self, msg: Any) -> None:
         with self._lock:
             self.diagnostics = {kv.key: kv.value for status in msg.status for kv in status.values}
-            self.diagnostic_level = max((int.from_bytes(bytes(s.level), "little") if isinstance(s.level, (bytes, bytearray))
-                                         else int(s.level) for s in msg.status), default=0)
+            self.diagnostic_level = max((int.from_bytes(bytes(s.level), "little")
+                                         if isinstance(s.level, (bytes, bytearray)) else int(s.level)
+                                         for s in msg.status), default=0)
 
     def _on_gain(self, which: str, msg: Any) -> None:
         with self._lock:

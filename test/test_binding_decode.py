@@ -6,9 +6,16 @@ import math
 
 import numpy as np
 import pytest
+from binding_helpers import (
+    FIXTURE_BUNDLES,
+    JOINTS_12,
+    In,
+    Out,
+    write_bundle,
+    write_g1_like_bundle,
+    write_passthrough_bundle,
+)
 
-from binding_helpers import FIXTURE_BUNDLES, JOINTS_12, In, Out, write_bundle, write_g1_like_bundle, \
-    write_passthrough_bundle
 from leapp_ros.binding import BindingSettings, MessageEncoder, compile_plan
 from leapp_ros.binding.rotations import multiply, projected_gravity, rotate
 from leapp_ros.bundle import load_bundle

@@ -8,7 +8,6 @@ import sys
 
 import numpy as np
 import pytest
-
 from conftest import shared_path
 
 
@@ -206,8 +205,8 @@ def test_run_interrupted_before_activation_reports_the_real_wait_and_exits_0(tmp
         began = time.monotonic()
         node = subprocess.Popen([sys.executable, "-m", "leapp_ros.cli.main", "run",
                                  str(shared_path("fixtures", "bundles", "anymal_like_flat")), "--transport", "dds",
-                                 "--param", "safety.allow_no_joint_limits:=true", "--log-level", "warning"], env={**os.environ, **env}, stderr=subprocess.PIPE,
-                                text=True)
+                                 "--param", "safety.allow_no_joint_limits:=true", "--log-level", "warning"],
+                                env={**os.environ, **env}, stderr=subprocess.PIPE, text=True)
         time.sleep(4.0)
         node.send_signal(signal.SIGINT)
         _, stderr = node.communicate(timeout=60)

@@ -1,5 +1,5 @@
 """Deploy node: parameters, lifecycle, deadline loop (units) and activation gating, reset, e-stop,
-diagnostics and output types over real DDS on loopback."""
+diagnostics and output types end to end on loopback, with the node on each transport (dds, rclpy)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ import time
 
 import numpy as np
 import pytest
-
 from binding_helpers import FIXTURE_BUNDLES, JOINTS_12, write_passthrough_bundle
 from node_helpers import FakeRobot, RobotState, align, expected_outputs, joint_names, start_node, stop_node, wait_for
 from transport_helpers import dds_env  # noqa: F401 - module fixture: loopback CYCLONEDDS_URI + unique domain
@@ -102,18 +101,21 @@ def _latched_urdf(robot: FakeRobot):
                      for i, j in enumerate(JOINTS_12))
     links = "".join(f'<link name="l{i}"/>' for i in range(len(JOINTS_12)))
     publisher = robot.transport.create_publisher("robot_description", "std_msgs/msg/String", LATCHED)
-    publisher.publish(robot.new("std_msgs/msg/String", data=f'<robot name="r"><link name="base"/>{links}{joints}</robot>'))
+    urdf = f'<robot name="r"><link name="base"/>{links}{joints}</robot>'
+    publisher.publish(robot.new("std_msgs/msg/String", data=urdf))
     return publisher  # close it after the test: the robot fixture is shared and later nodes must not see these limits
 
 
-def test_activation_waits_for_inputs_then_estop_damps(robot, dds_env, tmp_path):  # noqa: F811
+def test_activation_waits_for_inputs_then_estop_damps(robot, dds_env, tmp_path, node_transport):  # noqa: F811
     path, _ = write_passthrough_bundle(tmp_path)
+    robot.clear_periodic()  # no inputs until the test installs them (an earlier test may have left some)
     description = _latched_urdf(robot)  # joint limits from the latched topic, as robot_state_publisher gives them
     state = robot.collect("leapp_deploy/state", "std_msgs/msg/String", latched=True)
     targets = robot.collect("joint_commands", "std_msgs/msg/Float64MultiArray")
     kp = robot.collect("joint_commands/kp", "std_msgs/msg/Float64MultiArray", latched=True)
     diagnostics = robot.collect("/diagnostics", "diagnostic_msgs/msg/DiagnosticArray")
-    node = start_node(path, dds_env, params={**SAFETY_PASSTHROUGH, "diagnostics_period_s": 0.2})
+    node = start_node(path, dds_env, params={**SAFETY_PASSTHROUGH, "diagnostics_period_s": 0.2},
+                      transport=node_transport)
     try:
         assert wait_for(lambda: any(m.data == "inactive" for m in state.snapshot()), timeout=20)
         time.sleep(0.5)
@@ -142,14 +144,14 @@ def test_activation_waits_for_inputs_then_estop_damps(robot, dds_env, tmp_path):
 
 
 @pytest.mark.skipif(not FIXTURE_BUNDLES.is_dir(), reason=f"shared fixtures not found at {FIXTURE_BUNDLES}")
-def test_reset_topic_restarts_the_recurrent_state(robot, dds_env):  # noqa: F811
+def test_reset_topic_restarts_the_recurrent_state(robot, dds_env, node_transport):  # noqa: F811
     from leapp_ros.bundle import load_bundle
 
     bundle = load_bundle(FIXTURE_BUNDLES / "gru_recurrent")
     state = RobotState(np.random.default_rng(3), joint_names(bundle))
     state.install(robot)
     targets = robot.collect("joint_commands", "std_msgs/msg/Float64MultiArray")
-    node = start_node(bundle.yaml_path, dds_env, params=SAFETY_PASSTHROUGH)
+    node = start_node(bundle.yaml_path, dds_env, params=SAFETY_PASSTHROUGH, transport=node_transport)
     try:
         assert wait_for(lambda: len(targets.snapshot()) >= 15, timeout=30)
         before = len(targets.snapshot())
@@ -169,14 +171,15 @@ def test_reset_topic_restarts_the_recurrent_state(robot, dds_env):  # noqa: F811
     assert code == 0
 
 
-def test_joint_trajectory_output_event_driven(robot, dds_env, tmp_path):  # noqa: F811
+def test_joint_trajectory_output_event_driven(robot, dds_env, tmp_path, node_transport):  # noqa: F811
     path, _ = write_passthrough_bundle(tmp_path)
     position = {j: -0.05 * i for i, j in enumerate(JOINTS_12)}
     _install_passthrough_inputs(robot, position)
     trajectories = robot.collect("arm/trajectory", "trajectory_msgs/msg/JointTrajectory")
     node = start_node(path, dds_env, params={**SAFETY_PASSTHROUGH, "tick_on": "joint_states",
                                              "targets.topic": "arm/trajectory",
-                                             "targets.type": "trajectory_msgs/msg/JointTrajectory"})
+                                             "targets.type": "trajectory_msgs/msg/JointTrajectory"},
+                      transport=node_transport)
     try:
         started = time.monotonic()
         assert wait_for(lambda: len(trajectories.snapshot()) >= 100, timeout=30)
@@ -190,6 +193,7 @@ def test_joint_trajectory_output_event_driven(robot, dds_env, tmp_path):  # noqa
     assert elapsed < 25 and code == 0, output  # 200 Hz joint states drive ticks faster than the bundle's 50 Hz
 
 
+@pytest.mark.transport("dds")  # rclpy: the lifecycle services instead (test_node_rclpy.py)
 def test_no_activate_then_transition_topic(robot, dds_env, tmp_path):  # noqa: F811
     path, _ = write_passthrough_bundle(tmp_path)
     _install_passthrough_inputs(robot, {j: 0.2 for j in JOINTS_12})

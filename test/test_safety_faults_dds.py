@@ -11,10 +11,16 @@ from typing import Any
 
 import numpy as np
 import pytest
-
 from conftest import shared_path
-from safety_helpers import (ENABLE_TYPE, NODE_PARAMETERS, POSITION_LIMIT, Harness, NodeProcess, bad_policy_bundle,
-                            write_params_file)
+from safety_helpers import (
+    ENABLE_TYPE,
+    NODE_PARAMETERS,
+    POSITION_LIMIT,
+    Harness,
+    NodeProcess,
+    bad_policy_bundle,
+    write_params_file,
+)
 from transport_helpers import loopback_dds_environment
 
 pytestmark = pytest.mark.timeout(240)
@@ -24,19 +30,24 @@ SLACK_S = 0.15  # DDS delivery + scheduling slack on a loaded 2-core CI machine
 STALE_TICKS = 6  # stale_periods (5) + the tick that sees it
 
 
-@pytest.fixture(scope="module")
-def harness(tmp_path_factory) -> Iterator[Harness]:
+@pytest.fixture(scope="module", params=["dds", "rclpy"])
+def harness(request, tmp_path_factory) -> Iterator[Harness]:
+    """The fake robot and the node on `request.param` (every scenario runs against both transports)."""
     shared_path("fixtures", "bundles", "anymal_like_flat")
     pytest.importorskip("onnx")
-    tmp = tmp_path_factory.mktemp("safety_dds")
+    kind = request.param
+    if kind == "rclpy":
+        from node_helpers import rclpy_or_skip
+        rclpy_or_skip()
+    tmp = tmp_path_factory.mktemp(f"safety_{kind}")
     bundle = bad_policy_bundle(tmp)
     with loopback_dds_environment() as env:
         from leapp_ros.transport.dds import DdsTransport
         transport = DdsTransport("fake_robot", "/")
         h = Harness(transport)
         h.robot.start()
-        h.tmp, h.env, h.bundle = tmp, env, bundle
-        node = NodeProcess(bundle, write_params_file(tmp / "params.yaml", NODE_PARAMETERS), env)
+        h.tmp, h.env, h.bundle, h.kind = tmp, env, bundle, kind
+        node = NodeProcess(bundle, write_params_file(tmp / "params.yaml", NODE_PARAMETERS), env, transport=kind)
         h.node = node
         try:
             h.wait_state("ACTIVE", timeout=40.0)
@@ -76,7 +87,8 @@ RECOVERABLE_INPUT_FAULTS = [
     ("stale_joint_states", {"joint_states": False}, STALE_TICKS, "stale_input"),
     ("imu_stale", {"imu": False}, STALE_TICKS, "stale_input"),
     ("odom_stale", {"odom": False}, STALE_TICKS, "stale_input"),
-    ("publisher_death", {"joint_states": False, "imu": False, "odom": False, "cmd_vel": False}, STALE_TICKS, "stale_input"),
+    ("publisher_death", {"joint_states": False, "imu": False, "odom": False, "cmd_vel": False}, STALE_TICKS,
+     "stale_input"),
     ("required_joint_missing", {"drop_joint": "RH_KFE"}, 1, "rejected_input"),
     ("nan_position", {"nan_joint": "LF_KFE"}, 1, "rejected_input"),
     ("partial_message", {"partial": True}, STALE_TICKS, "stale_input"),  # positions only: the velocity port goes stale
@@ -208,14 +220,14 @@ def test_shutdown_publishes_one_safe_command_and_restart_starts_inactive(harness
     assert "ACTIVE -> INACTIVE (shutdown" in h.node.output()
     # a restarted node starts INACTIVE: --no-activate keeps it there, and it publishes nothing
     h.diagnostics.clear()
-    restarted = NodeProcess(h.bundle, h.tmp / "params.yaml", h.env, "--no-activate")
+    restarted = NodeProcess(h.bundle, h.tmp / "params.yaml", h.env, "--no-activate", transport=h.kind)
     h.node = restarted
     time.sleep(4.0)
     assert h.robot.received.count == count
     restarted.stop()
     assert "RAMP_IN" not in restarted.output()
     # back to a running node for any test after this one
-    h.node = NodeProcess(h.bundle, h.tmp / "params.yaml", h.env)
+    h.node = NodeProcess(h.bundle, h.tmp / "params.yaml", h.env, transport=h.kind)
     h.wait_state("ACTIVE", timeout=40.0)
 
 
@@ -226,7 +238,7 @@ def test_sim_time_reset_holds_and_recovers(harness):
     params = write_params_file(h.tmp / "params_sim.yaml", NODE_PARAMETERS)
     h.diagnostics.clear()
     h.clear_faults()
-    h.node = NodeProcess(h.bundle, params, h.env, "--use-sim-time")
+    h.node = NodeProcess(h.bundle, params, h.env, "--use-sim-time", transport=h.kind)
     h.wait_state("ACTIVE", timeout=40.0)
     time.sleep(0.2)
     set_fault(h, clock_offset_s=-100.0)

@@ -5,10 +5,10 @@ import tracemalloc
 
 import numpy as np
 import pytest
+from safety_helpers import JOINTS, Driver, make_supervisor, toy_limits
 
 from leapp_ros.errors import ConfigurationError
 from leapp_ros.safety import Cause, JointLimits, SafetyConfig, SafetyState, SafetySupervisor, WatchedInput
-from safety_helpers import JOINTS, Driver, make_supervisor, toy_limits
 
 SAFE_TARGET = np.array([0.2, -0.4, 1.0])
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import sys
 import time
 from typing import Any
 
@@ -14,8 +15,9 @@ from leapp_ros.transport import DEFAULT, LATCHED, SENSOR_DATA, Transport, Transp
 HAVE_RCLPY = importlib.util.find_spec("rclpy") is not None
 
 
-@pytest.mark.skipif(HAVE_RCLPY, reason="rclpy is installed: 'auto' picks rclpy here")
-def test_auto_picks_dds_without_rclpy(dds_env: dict[str, str], caplog: pytest.LogCaptureFixture) -> None:
+def test_auto_picks_dds_without_rclpy(dds_env: dict[str, str], caplog: pytest.LogCaptureFixture,
+                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "rclpy", None)  # as if the ROS 2 wheels were not installed
     caplog.set_level("INFO", logger="leapp_ros.transport")
     transport = make_transport("auto", node_name="auto_node", namespace="/t")
     try:
@@ -35,10 +37,10 @@ def test_make_transport_rejects_bad_requests(kwargs: dict[str, Any], culprit: st
         make_transport(**kwargs)
 
 
-@pytest.mark.skipif(HAVE_RCLPY, reason="rclpy is installed")
-def test_rclpy_transport_without_ros_fails_clearly() -> None:
+def test_rclpy_transport_without_ros_fails_clearly(monkeypatch: pytest.MonkeyPatch) -> None:
     from leapp_ros.transport.ros2 import RclpyTransport
 
+    monkeypatch.setitem(sys.modules, "rclpy", None)
     with pytest.raises(TransportError, match="source /opt/ros"):
         RclpyTransport("x")
 

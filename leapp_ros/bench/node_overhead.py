@@ -24,6 +24,7 @@ from leapp_ros.bundle import Bundle, load_bundle
 from leapp_ros.engine import BackendOptions
 from leapp_ros.errors import LeappRosError
 from leapp_ros.percentiles import percentiles
+from leapp_ros.safety import SafetyState
 
 QS = (50, 90, 99, 99.9)
 ACTIVATE_TIMEOUT_S = 30.0
@@ -79,13 +80,14 @@ def measure_rate(bundle: Bundle, options: BackendOptions, rate_hz: float, second
                 break
             except LeappRosError:
                 if time.monotonic() > give_up or robot.poll() is not None:
+                    tail = (robot.stderr.read() if robot.poll() is not None and robot.stderr else "")[-300:]
                     raise LeappRosError(f"the node never saw every input at {rate_hz:g} Hz: {node.last_error}; "
-                                        f"robot: {robot.poll()} {(robot.stderr.read() if robot.poll() else '')[-300:]}")
+                                        f"robot: {robot.poll()} {tail}") from None
                 time.sleep(0.05)
         supervisor = node.channels[0].supervisor
         stale_evidence: list[dict[str, Any]] = []
         supervisor.log.add_listener(lambda transition: _stale_evidence(node, transition, stale_evidence))
-        while supervisor.state.value != "ACTIVE":
+        while supervisor.state is not SafetyState.ACTIVE:
             if time.monotonic() > give_up:
                 raise LeappRosError(f"safety never reached ACTIVE at {rate_hz:g} Hz: {supervisor.state_text()}")
             time.sleep(0.05)
@@ -125,7 +127,8 @@ def measure_rate(bundle: Bundle, options: BackendOptions, rate_hz: float, second
         "node_overhead": _us(total - engine), "engine": _us(engine), "tick": _us(total),
         "stages": {name: _us(stages[:, i]) for i, name in enumerate(STAGES)},
         # late: deadlines skipped plus ticks that ended after their period, over every deadline in the window
-        "late_ticks": misses, "late_fraction": round(misses / (ticks + skipped), 6) if misses is not None and ticks
+        "late_ticks": misses,
+        "late_fraction": round(misses / (ticks + skipped), 6) if misses is not None and skipped is not None and ticks
         else None,
         "skipped_deadlines": skipped,
         "safety_transitions": len(transitions), "transitions": transitions,
@@ -164,7 +167,8 @@ def format_node(section: dict[str, Any]) -> list[str]:
     for r in section["rates"]:
         late = "-" if r["late_ticks"] is None else f"{r['late_ticks']} ({100 * r['late_fraction']:.3f}%)"
         lines.append(f"{r['rate_hz']:>7g} {r['ticks']:>7} {r['node_overhead']['p50_us']:>9.1f}/"
-                     f"{r['node_overhead']['p99_us']:<10.1f} {r['engine']['p50_us']:>8.1f}/{r['engine']['p99_us']:<9.1f}"
+                     f"{r['node_overhead']['p99_us']:<10.1f} {r['engine']['p50_us']:>8.1f}/"
+                     f"{r['engine']['p99_us']:<9.1f}"
                      f" {late:>13} {r['safety_transitions']:>7}  {r['machine_before']['load_average']}")
     return lines
 

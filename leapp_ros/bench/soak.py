@@ -85,7 +85,7 @@ def run_soak(bundle: Path, duration_s: float, rate_hz: float, warmup_s: float, o
     transport = DdsTransport("soak_robot", "/")
     diagnostics = DiagnosticsLog()
     transport.create_subscription("/diagnostics", DIAGNOSTIC_ARRAY, DEFAULT, diagnostics)
-    robot = FakeRobot(transport, joints, rate_hz, keep=1000).start()
+    robot = FakeRobot(transport, joints or (), rate_hz, keep=1000).start()
     log_path = workdir / "node.log"
     with log_path.open("w") as log:
         node = subprocess.Popen([sys.executable, "-m", "leapp_ros.node.run_cli", str(bundle), "--transport", "dds",

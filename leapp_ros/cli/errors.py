@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import sys
 import traceback
-from typing import Callable
+from collections.abc import Callable
 
 from leapp_ros.errors import LeappRosError
-from leapp_ros.text import clip
+from leapp_ros.text import MESSAGE_LIMIT, clip, exception_summary
 
 EXIT_USAGE = 2
 
@@ -16,7 +16,7 @@ def one_line(exc: BaseException) -> str:
     """The message of `exc` as one bounded line; foreign exceptions also name their type."""
     if isinstance(exc, LeappRosError):
         return clip(str(exc))
-    return clip(f"{type(exc).__name__}: {exc}".rstrip(": "))
+    return exception_summary(exc, MESSAGE_LIMIT)
 
 
 def run_guarded(command: Callable[[], int], debug: bool, prog: str = "leapp-ros") -> int:

@@ -75,6 +75,8 @@ def run(args: argparse.Namespace) -> int:
             kwargs = {} if rclpy_available() else kwargs
         transport = make_transport(args.transport, args.node_name, args.namespace, use_sim_time=args.use_sim_time,
                                    **kwargs)
+        from leapp_ros.transport.ros_logging import bridge_transport
+        bridge_transport(transport, args.log_level)  # rclpy: ROS logging (/rosout) for every product logger
         node = DeployNode(transport, params)
         node.configure()
         if not args.no_activate:

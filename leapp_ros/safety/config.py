@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 from leapp_ros.errors import ConfigurationError
 
@@ -86,14 +87,14 @@ class SafetyConfig:
         return self.command_interface == "position_gains"
 
     @classmethod
-    def from_parameters(cls, parameters: Mapping[str, Any] | None) -> "SafetyConfig":
+    def from_parameters(cls, parameters: Mapping[str, Any] | None) -> SafetyConfig:
         """Build from a mapping of the field names (e.g. the node's `safety.*` parameters)."""
         parameters = dict(parameters or {})
         fields = {f.name: f for f in dataclasses.fields(cls)}
         unknown = sorted(set(parameters) - set(fields))
         if unknown:
             raise ConfigurationError(f"unknown safety parameters {unknown} (known: {sorted(fields)})")
-        values = {}
+        values: dict[str, Any] = {}
         for name, raw in parameters.items():
             default = fields[name].default
             try:

@@ -24,9 +24,9 @@ from __future__ import annotations
 
 import math
 import threading
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
-from typing import Mapping, Sequence
 
 import numpy as np
 
@@ -36,8 +36,14 @@ from leapp_ros.safety.config import SafetyConfig, per_joint
 from leapp_ros.safety.filters import CommandMode, LimitClamp, RampIn, SafetyCommand, first_non_finite
 from leapp_ros.safety.limits import JointLimits
 from leapp_ros.safety.states import LOG, RECOVERABLE, Cause, SafetyState, Transition, TransitionLog
-from leapp_ros.safety.watchdog import (DeadlineBurstDetector, InputLedger, InputWatchdog, NothingArrived, burst_sizes,
-                                       stale_limit_s)
+from leapp_ros.safety.watchdog import (
+    DeadlineBurstDetector,
+    InputLedger,
+    InputWatchdog,
+    NothingArrived,
+    burst_sizes,
+    stale_limit_s,
+)
 
 RUNNING = (SafetyState.RAMP_IN, SafetyState.ACTIVE)
 MIN_INFERENCE_BUDGET_S = 0.05  # the inference budget never goes below this, whatever the rate
@@ -147,6 +153,7 @@ class SafetySupervisor:
         self._good_ticks = 0
         self._reset_policy = False
         self._waiting_reason: str | None = None
+        self._waiting_cause: object = None  # the cause last logged while waiting (one line per cause)
         self._lock = threading.Lock()
         self._requests: list[tuple[str, str]] = []  # (kind, detail), applied at the next tick
         self._estop_asserted = False
@@ -255,7 +262,7 @@ class SafetySupervisor:
         self._apply_requests()
 
         self._have_measured = position is not None and first_non_finite(position) < 0
-        if self._have_measured:
+        if self._have_measured and position is not None:
             np.copyto(self._measured, position)
         fault = self._input_fault(now_s, position, velocity)
         burst = self.deadlines.update(deadline_missed)
@@ -287,9 +294,11 @@ class SafetySupervisor:
                 self._start_ramp(Cause.ENABLE, "enabled")
             else:
                 reason = fault[2] if fault is not None else "no finite measured joint positions"
-                if reason != self._waiting_reason:
+                cause = fault[1] if fault is not None else "no_measured_positions"
+                if cause != self._waiting_cause:  # by cause: the text carries ages that change every tick
                     LOG.warning("safety enable waiting: %s", reason)
-                    self._waiting_reason = reason
+                    self._waiting_cause = cause
+                self._waiting_reason = reason
         if self.state not in RUNNING:
             return PolicyAction.SKIP
         if self._reset_policy:
@@ -403,7 +412,8 @@ class SafetySupervisor:
             return cmd
 
     # ------------------------------------------------------------------ checks
-    def _input_fault(self, now_s: float, position, velocity) -> tuple[SafetyState, Cause, str] | None:
+    def _input_fault(self, now_s: float, position: np.ndarray | None,
+                     velocity: np.ndarray | None) -> tuple[SafetyState, Cause, str] | None:
         rejection = self.watchdog.new_rejection()  # noticed every tick so old ones never trip later
         if position is not None and not self._have_measured:
             j = first_non_finite(position)
@@ -430,7 +440,8 @@ class SafetySupervisor:
             return SafetyState.HOLD, Cause.MULTIPLE_PUBLISHERS, stream_fault
         return None
 
-    def _output_fault(self, targets, kp, kd, gains: Sequence[GainCheck]) -> tuple[Cause, str] | None:
+    def _output_fault(self, targets: np.ndarray | None, kp: np.ndarray | None, kd: np.ndarray | None,
+                      gains: Sequence[GainCheck]) -> tuple[Cause, str] | None:
         if targets is None:
             return Cause.MISSING_OUTPUT, "the policy produced no targets this tick"
         if len(targets) != len(self.joint_names):
@@ -478,6 +489,7 @@ class SafetySupervisor:
                     LOG.warning("safety enable refused: the e-stop is asserted (release it first)")
                 elif self.state in ENABLEABLE and self._waiting_reason is None:
                     self._waiting_reason = ""  # pending: starts RAMP_IN once the inputs are good
+                    self._waiting_cause = None
 
     def _fault(self, target: SafetyState, cause: Cause, detail: str) -> None:
         """Enter HOLD / DAMP / ESTOP, capturing what it holds: the last safe targets, else the measured pose."""

@@ -41,9 +41,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the process exit code (2 and one line on stderr for bad input)."""
-    args_list = list(sys.argv[1:] if argv is None else argv)
-    if "--ros-args" in args_list:  # `ros2 run` appends ROS arguments; rclpy reads them, argparse must not
-        args_list = args_list[:args_list.index("--ros-args")]
+    from leapp_ros.transport.ros2 import split_ros_arguments
+
+    # `ros2 run`/`ros2 launch` append ROS arguments: rclpy reads them, argparse must not
+    ros_args, args_list = split_ros_arguments(list(sys.argv[1:] if argv is None else argv))
     args = build_parser().parse_args(args_list)
     logging.basicConfig(level=args.log_level.upper(), format="[%(levelname)s] [%(name)s] %(message)s")
     stop = threading.Event()
@@ -75,7 +76,11 @@ def main(argv: list[str] | None = None) -> int:
 
         kind = args.transport
         kwargs = {"discovery": args.discovery} if kind == "dds" or (kind == "auto" and not rclpy_available()) else {}
+        if not kwargs:
+            kwargs = {"ros_args": ros_args}
         transport = make_transport(kind, args.node_name, args.namespace, **kwargs)
+        from leapp_ros.transport.ros_logging import bridge_transport
+        bridge_transport(transport, args.log_level)  # rclpy: ROS logging (/rosout) for the sim's loggers
         node = SimNode(transport, robot, settings)
         logging.getLogger("leapp_ros.sim").info(
             "simulating %s: %d joints, physics %.4g s, state %.0f Hz, real-time factor %s, targets %s on '%s'",

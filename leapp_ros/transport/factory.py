@@ -28,12 +28,14 @@ def default_ros_distro() -> str:
 
 def make_transport(kind: TransportKind = "auto", node_name: str = "leapp_policy", namespace: str = "/", *,
                    use_sim_time: bool = False, node: Any = None, discovery: str = "loopback",
-                   domain_id: int | None = None, ros_distro: str | None = None) -> Transport:
+                   domain_id: int | None = None, ros_distro: str | None = None,
+                   ros_args: list[str] | None = None) -> Transport:
     """Create the transport for one node.
 
     ``kind="auto"`` takes rclpy when it imports and DDS otherwise, and logs the choice. ``node`` (rclpy only)
     reuses an existing ``rclpy.node.Node``/``rclpy.lifecycle.Node``. ``discovery``, ``domain_id`` and
-    ``ros_distro`` only apply to DDS (``ros_distro`` defaults to ``$ROS_DISTRO``, else jazzy).
+    ``ros_distro`` only apply to DDS (``ros_distro`` defaults to ``$ROS_DISTRO``, else jazzy); ``ros_args``
+    (``--ros-args ...``, e.g. remappings appended by ``ros2 run``/``ros2 launch``) only to rclpy.
     """
     if kind not in ("auto", "dds", "rclpy"):
         raise TransportError(f"transport kind must be 'auto', 'dds' or 'rclpy', got {kind!r}")
@@ -44,7 +46,7 @@ def make_transport(kind: TransportKind = "auto", node_name: str = "leapp_policy"
     if kind == "rclpy":
         from leapp_ros.transport.ros2 import RclpyTransport
 
-        return RclpyTransport(node_name, namespace, node=node, use_sim_time=use_sim_time)
+        return RclpyTransport(node_name, namespace, node=node, use_sim_time=use_sim_time, ros_args=ros_args)
     if node is not None:
         raise TransportError("an existing rclpy node can only be used with the 'rclpy' transport")
     from leapp_ros.transport.dds import DdsTransport

@@ -1,9 +1,13 @@
 """rclpy adapter: the Transport interface over a real ROS 2 node (Humble and later).
 
-Threading: a ``MultiThreadedExecutor`` spins the node on a daemon thread ("leapp-rclpy-spin").
-Subscriptions and services use the node's default (mutually exclusive) callback group, so callbacks run
-one at a time, on executor threads. Numeric sequences arrive as ``array.array`` and fixed-size arrays as
+Threading: a ``SingleThreadedExecutor`` spins the node on a daemon thread ("leapp-rclpy-spin"), so
+callbacks run one at a time on that thread (a ``MultiThreadedExecutor`` starved the deploy node's tick
+thread of the GIL: see docs/performance.md). Numeric sequences arrive as ``array.array`` and fixed-size arrays as
 numpy arrays: read them with ``np.asarray``.
+
+``ros_args`` (``--ros-args ...`` only) go to ``rclpy.init`` when this transport starts the ROS context; the
+process's own ``sys.argv`` never does. rclpy's signal handlers are not installed: the process handles SIGINT
+and SIGTERM and shuts the transport down after its last (safe) command.
 
 Pass ``node=`` to reuse the caller's node (e.g. an ``rclpy.lifecycle.Node``); then the node is not destroyed
 at shutdown, and ``spin=False`` leaves spinning to the caller.
@@ -11,6 +15,8 @@ at shutdown, and ``spin=False`` leaves spinning to the caller.
 
 from __future__ import annotations
 
+import functools
+import importlib
 import threading
 from typing import Any
 
@@ -22,9 +28,61 @@ def _import_rclpy() -> Any:
     try:
         import rclpy
     except ImportError as exc:
-        raise TransportError("the rclpy transport needs ROS 2: source /opt/ros/<distro>/setup.bash "
-                             "(or use the 'dds' transport)") from exc
+        raise TransportError("the rclpy transport needs ROS 2: source /opt/ros/<distro>/setup.bash, or "
+                             "pip install the ROS 2 Jazzy wheels (pip install -e .[ros], CPython 3.11), "
+                             "or use the 'dds' transport") from exc
     return rclpy
+
+
+@functools.cache
+def interface_class(type_name: str, kind: str = "msg") -> type:
+    """The rclpy class for ``pkg/msg/Name`` (or ``pkg/srv/Name``), imported from ``<pkg>.<kind>``.
+
+    ``pkg/Name`` is accepted too. This is what ``rosidl_runtime_py.utilities.get_message`` does; that package
+    is not part of the pip-installable ROS 2 wheels, so the lookup is done here.
+    """
+    parts = type_name.split("/")
+    if len(parts) == 2:
+        parts = [parts[0], kind, parts[1]]
+    if len(parts) != 3 or parts[1] != kind or not all(parts):
+        raise TransportError(f"unknown ROS {kind} type {type_name!r}: expected 'pkg/{kind}/Name'")
+    package, _, name = parts
+    try:
+        module = importlib.import_module(f"{package}.{kind}")
+    except ImportError as exc:
+        raise TransportError(f"unknown ROS {kind} type {type_name!r}: cannot import {package}.{kind} ({exc}); "
+                             f"install the package's Python bindings (ros-<distro>-{package.replace('_', '-')})"
+                             ) from None
+    cls = getattr(module, name, None)
+    if not isinstance(cls, type):
+        raise TransportError(f"unknown ROS {kind} type {type_name!r}: {package}.{kind} has no {name}")
+    return cls
+
+
+def split_ros_arguments(argv: list[str]) -> tuple[list[str], list[str]]:
+    """(ROS arguments: every `--ros-args ... [--]` section, the rest). rcl reads only the former."""
+    ros: list[str] = []
+    rest: list[str] = []
+    inside = False
+    for arg in argv:
+        if arg == "--ros-args":
+            inside = True
+            ros.append(arg)
+        elif inside and arg == "--":
+            inside = False
+        elif inside:
+            ros.append(arg)
+        else:
+            rest.append(arg)
+    return ros, rest
+
+
+def init_rclpy(rclpy: Any, args: list[str] | None = None) -> None:
+    """``rclpy.init`` with only ROS arguments and without rclpy's signal handlers: the caller handles SIGINT
+    and SIGTERM itself so that the safe command is published before the context shuts down."""
+    from rclpy.signals import SignalHandlerOptions
+
+    rclpy.init(args=args or [], signal_handler_options=SignalHandlerOptions.NO)
 
 
 def to_rclpy_qos(qos: QosProfile) -> Any:
@@ -74,14 +132,14 @@ class RclpySubscription:
 
 
 class RclpyTransport:
-    """Transport over an rclpy node, spun by a MultiThreadedExecutor in a background thread."""
+    """Transport over an rclpy node, spun by a SingleThreadedExecutor in a background thread."""
 
     name = "rclpy"
 
     def __init__(self, node_name: str = "leapp_policy", namespace: str = "/", *, node: Any = None,
-                 use_sim_time: bool = False, spin: bool = True) -> None:
+                 use_sim_time: bool = False, spin: bool = True, ros_args: list[str] | None = None) -> None:
         rclpy = _import_rclpy()
-        from rclpy.executors import MultiThreadedExecutor
+        from rclpy.executors import SingleThreadedExecutor
         from rclpy.parameter import Parameter
 
         self._rclpy = rclpy
@@ -89,7 +147,7 @@ class RclpyTransport:
         self._owns_node = node is None
         if node is None:
             if not rclpy.ok():
-                rclpy.init()
+                init_rclpy(rclpy, ["leapp_ros", *ros_args] if ros_args else None)
                 self._owns_context = True
             from rclpy.node import Node
 
@@ -104,7 +162,7 @@ class RclpyTransport:
         self._executor = None
         self._thread: threading.Thread | None = None
         if spin:
-            self._executor = MultiThreadedExecutor(context=node.context)
+            self._executor = SingleThreadedExecutor(context=node.context)
             self._executor.add_node(node)
             self._thread = threading.Thread(target=self._executor.spin, name="leapp-rclpy-spin", daemon=True)
             self._thread.start()
@@ -113,15 +171,10 @@ class RclpyTransport:
         return self.node.resolve_topic_name(name)  # expansion + remapping, as rcl does (rclpy >= Humble)
 
     def message_class(self, type_name: str) -> type:
-        from rosidl_runtime_py.utilities import get_message
-
-        try:
-            return get_message(type_name)
-        except (AttributeError, ModuleNotFoundError, ValueError) as exc:
-            raise TransportError(f"unknown ROS message type {type_name!r}: {exc}") from exc
+        return interface_class(type_name, "msg")
 
     def new_message(self, type_name: str, **fields: Any) -> Any:
-        cls = self.message_class(type_name)
+        cls: Any = self.message_class(type_name)  # a rosidl message class
         known = set(cls.get_fields_and_field_types())
         unknown = sorted(set(fields) - known)
         if unknown:
@@ -144,13 +197,7 @@ class RclpyTransport:
         return RclpySubscription(self.node, sub, sub.topic_name)
 
     def create_service(self, name: str, srv_type: str, handler: ServiceHandler) -> Any:
-        from rosidl_runtime_py.utilities import get_service
-
-        try:
-            srv_class = get_service(srv_type)
-        except (AttributeError, ModuleNotFoundError, ValueError) as exc:
-            raise TransportError(f"unknown ROS service type {srv_type!r}: {exc}") from exc
-        return self.node.create_service(srv_class, name, handler)
+        return self.node.create_service(interface_class(srv_type, "srv"), name, handler)
 
     def shutdown(self) -> None:
         if self._closed:

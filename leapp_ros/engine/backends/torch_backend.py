@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -10,9 +11,10 @@ from leapp_ros.bundle import ModelNode
 from leapp_ros.engine.backends.base import BackendOptions
 from leapp_ros.engine.backends.model_source import load_torch_module
 from leapp_ros.errors import EngineError
+from leapp_ros.text import exception_summary
 
 
-def import_torch():
+def import_torch() -> Any:
     try:
         import torch
     except ImportError:
@@ -44,7 +46,7 @@ class TorchBackend:
             raise
         except Exception as exc:  # noqa: BLE001 - torch raises RuntimeError and friends
             raise EngineError(f"node '{node.name}': PyTorch cannot load '{node.model_path.name}': "
-                              f"{str(exc).strip().splitlines()[0]}") from None
+                              f"{exception_summary(exc)}") from None
         self._module = module
         self._n_outputs = len(node.outputs)
         self._on_cpu = self._device.type == "cpu"
@@ -62,7 +64,7 @@ class TorchBackend:
         if len(outputs) != self._n_outputs:
             raise EngineError(f"node '{self.node.name}': the model returned {len(outputs)} outputs, "
                               f"the YAML declares {self._n_outputs}")
-        # Copy out: TorchScript/ExportedProgram return constant buffers (kp/kd) by reference (spec §9.2).
+        # Copy out: TorchScript/ExportedProgram return constant buffers (kp/kd) by reference.
         if self._on_cpu:
             return [o.numpy().copy() for o in outputs]
         return [o.cpu().numpy() for o in outputs]  # .cpu() of a CUDA tensor is already a fresh host copy
