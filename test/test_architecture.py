@@ -110,3 +110,13 @@ def test_message_types_and_diagnostics_keys_are_spelt_in_one_place():
             elif node.value in keys and id(node) in as_key:
                 found.append(f"{where} as a key: use leapp_ros.diagnostic_keys")
     assert not found, "\n".join(found)
+
+
+def test_percentiles_are_computed_by_the_one_helper():
+    """Every p50/p99 of the node, the backend selection and the benches comes from leapp_ros.percentiles."""
+    found = [f"{path.relative_to(PACKAGE.parent)}:{node.lineno} calls {node.func.attr}"
+             for path in sorted(PACKAGE.rglob("*.py")) if path.name != "percentiles.py"
+             for node in ast.walk(ast.parse(path.read_text()))
+             if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+             and node.func.attr in ("percentile", "nanpercentile", "quantile", "nanquantile", "median")]
+    assert not found, "use leapp_ros.percentiles.percentiles:\n" + "\n".join(found)
