@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from leapp_ros.errors import LeappRosError
+from leapp_ros.message_types import STRING
 from leapp_ros.node import parameters as P
 from leapp_ros.node.deploy import DeployNode
 from leapp_ros.node.lifecycle import State as LifecycleState
@@ -182,7 +183,7 @@ def make_lifecycle_node(node_name: str = P.NODE_NAME, **node_kwargs: Any) -> Any
             topic, wait_s = str(params["robot_description_topic"]), float(params["robot_description_wait_s"])
             if not topic or wait_s <= 0:
                 return ""
-            ok, msg = wait_for_message(interface_class("std_msgs/msg/String"), self, topic,
+            ok, msg = wait_for_message(interface_class(STRING), self, topic,
                                        qos_profile=to_rclpy_qos(LATCHED), time_to_wait=wait_s)
             if not ok:
                 return ""
