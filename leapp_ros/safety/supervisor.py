@@ -226,8 +226,6 @@ class SafetySupervisor:
             if self.state in RUNNING:
                 self._fault(SafetyState.HOLD, cause, detail)
                 self.generation += 1
-            if self.state in RUNNING:
-                return None
             return self._checked(self._fill_stopped(self.command))
 
     def set_stream_fault(self, detail: str | None) -> None:
