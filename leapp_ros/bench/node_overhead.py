@@ -69,6 +69,7 @@ def measure_rate(bundle: Bundle, options: BackendOptions, rate_hz: float, second
                                       "device": options.device, "threads": options.intra_op_threads,
                                       "tick_on": "joint_states" if mode == "event" else "timer",
                                       "enable_on_activate": True, "robot_description_topic": "",
+                                      "safety.allow_no_joint_limits": True,  # the stand-in robot has no URDF
                                       **(params or {})})
         node.configure()
         node.stats = TickProfile(capacity=int(seconds * rate_hz * 1.5) + 1000)  # the whole window, not a ring
@@ -84,6 +85,8 @@ def measure_rate(bundle: Bundle, options: BackendOptions, rate_hz: float, second
                                         f"robot: {robot.poll()} {tail}") from None
                 time.sleep(0.05)
         supervisor = node.channels[0].supervisor
+        stale_evidence: list[dict[str, Any]] = []
+        supervisor.log.add_listener(lambda transition: _stale_evidence(node, transition, stale_evidence))
         while supervisor.state is not SafetyState.ACTIVE:
             if time.monotonic() > give_up:
                 raise LeappRosError(f"safety never reached ACTIVE at {rate_hz:g} Hz: {supervisor.state_text()}")
@@ -102,6 +105,7 @@ def measure_rate(bundle: Bundle, options: BackendOptions, rate_hz: float, second
         skipped = (loop.skipped - skipped0) if loop is not None else None
         transitions = [str(t) for t in list(supervisor.log.recent)[-(supervisor.log.count - transitions0):]] \
             if supervisor.log.count > transitions0 else []
+        state_end = supervisor.state_text()
         gc_runs = node._gc.collections
         describe = node.engine.describe()
         choice = node.engine_choice
@@ -128,6 +132,8 @@ def measure_rate(bundle: Bundle, options: BackendOptions, rate_hz: float, second
         else None,
         "skipped_deadlines": skipped,
         "safety_transitions": len(transitions), "transitions": transitions,
+        "stale_evidence": stale_evidence,
+        "safety_state_end": state_end,
         "gc_collections_between_ticks": gc_runs, "backend": describe, "backend_choice": choice,
         "realtime": realtime, "machine_before": before, "machine_after": machine_state()}
     if mode == "event":
@@ -135,9 +141,21 @@ def measure_rate(bundle: Bundle, options: BackendOptions, rate_hz: float, second
     return result
 
 
+def _stale_evidence(node: Any, transition: Any, found: list[dict[str, Any]]) -> None:
+    """At a stale-input HOLD: per topic, the age since arrival and since the sender's header stamp (one clock on one
+    machine). Both large: the sender was silent; only the arrival age large: the message was late on the way in."""
+    if transition.cause.value != "stale_input" or node.plan is None:
+        return
+    now = node.transport.now_ns()
+    found.append({"transition": str(transition), "topics": {
+        t.topic: {"arrival_age_ms": round((now - t.bindings[0].received_ns) / 1e6, 1),
+                  "stamp_age_ms": round((now * 1e-9 - t.last_stamp_s) * 1e3, 1) if t.last_stamp_s > 0 else None}
+        for t in node.plan.inputs.topics}})
+
+
 def run_node_overhead(bundle: Bundle, options: BackendOptions, rates: list[float], seconds: float,
                       mode: str = "timer", params: dict[str, Any] | None = None) -> dict[str, Any]:
-    return {"mode": mode, "seconds_per_rate": seconds, "rates": [
+    return {"mode": mode, "seconds_per_rate": seconds, "parameters": dict(params or {}), "rates": [
         measure_rate(bundle, options, rate, seconds, mode, params=params) for rate in rates]}
 
 
