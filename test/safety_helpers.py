@@ -367,6 +367,30 @@ def hostile_policy_bundle(tmp_path: Path) -> Path:
     return directory
 
 
+def constant_gain_bundle(tmp_path: Path, kp: float) -> Path:
+    """anymal_like_flat whose constant kp output (an initializer in the fixture) is `kp` for every joint."""
+    import hashlib
+
+    import onnx
+    from onnx import numpy_helper
+
+    directory = copy_bundle("anymal_like_flat", tmp_path)
+    model_path = directory / "Isaac-Velocity-Flat-Anymal-D.onnx"
+    model = onnx.load(str(model_path))
+    for i, initializer in enumerate(model.graph.initializer):
+        if initializer.name == "joint_pos_kp_gains":
+            values = np.full(numpy_helper.to_array(initializer).shape, kp, np.float32)
+            model.graph.initializer[i].CopyFrom(numpy_helper.from_array(values, initializer.name))
+    onnx.save(model, str(model_path))
+    data = model_path.read_bytes()
+
+    def edit(document: dict) -> None:
+        only_node(document)["parameters"]["sha256sum"] = hashlib.sha256(data).hexdigest()
+        only_node(document)["parameters"]["md5sum"] = hashlib.md5(data).hexdigest()
+    edit_yaml(directory, edit)
+    return directory
+
+
 # ---------------------------------------------------------------- the robot side of the DDS fault tests
 ENABLE_TYPE = "std_msgs/msg/Bool"  # ~/enable: true requests activation (RAMP_IN), false deactivates
 

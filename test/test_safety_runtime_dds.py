@@ -28,6 +28,7 @@ from safety_helpers import (
     SLOW_BELOW,
     Harness,
     NodeProcess,
+    constant_gain_bundle,
     hostile_policy_bundle,
     write_params_file,
 )
@@ -114,7 +115,7 @@ def bench(request, tmp_path_factory) -> Iterator[Bench]:
             with h._lock:
                 kp = [v for _, v in h.gains["kp"]]
                 kd = [v for _, v in h.gains["kd"]]
-            assert kp and kd, "gains were published"
+            assert kp and kd or not b.outputs, "gains were published (by every node that ran)"
             assert all(np.isfinite(v).all() and (v >= 0).all() for v in kp + kd), "a bad gain reached the actuators"
             assert h.robot.received.non_finite == 0, "a non-finite target reached the actuators"
 
@@ -405,6 +406,25 @@ def no_limits_without_opt_out_is_refused(b: Bench) -> None:
     assert b.h.robot.received.count == count, "nothing was published"
 
 
+def constant_negative_kp_is_refused(b: Bench) -> None:
+    """A bundle whose constant kp is -40 (known from the warm-up): refused at configure naming the port, exit 2."""
+    if b.kind != "dds":
+        pytest.skip("`leapp-ros run` (the exit status); the lifecycle node refuses the same configure")
+    b.use(None)
+    bundle = constant_gain_bundle(b.tmp / "negative_kp", -40.0)
+    params = write_params_file(b.tmp / "negative_kp.yaml", NODE_PARAMETERS)
+    count = b.h.robot.received.count
+    result = subprocess.run([sys.executable, "-m", "leapp_ros.node.run_cli", str(bundle), "--transport", "dds",
+                             "--discovery", "loopback", "--params-file", str(params), "--activate-timeout", "5"],
+                            capture_output=True, text=True, timeout=120, env={**os.environ, **b.env})
+    output = result.stdout + result.stderr
+    assert result.returncode == 2, output[-2000:]
+    error = [line for line in output.splitlines() if line.startswith("leapp-ros run: error:")]
+    assert len(error) == 1 and "joint_pos_kp_gains" in error[0] and "-40" in error[0], output[-2000:]
+    assert "Traceback" not in output and "RAMP_IN" not in output
+    assert b.h.robot.received.count == count and not any((v < 0).any() for _, v in b.h.gains["kp"])
+
+
 def _counter(h: Harness, what: str) -> int:
     """A count from the joint-state topic's diagnostics line, e.g. '12 stamped in the future'."""
     with h._lock:
@@ -432,6 +452,7 @@ SCENARIOS = [
     Scenario("opt_out_caps_1e30_command", "unlimited", opt_out_caps_1e30_command_by_the_step_bound),
     Scenario("second_publisher_holds", "unlimited", second_publisher_holds),
     Scenario("no_limits_without_opt_out_refused", None, no_limits_without_opt_out_is_refused),
+    Scenario("constant_negative_kp_refused", None, constant_negative_kp_is_refused),
 ]
 
 
