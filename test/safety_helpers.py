@@ -213,6 +213,7 @@ NODE_PARAMETERS = {
     "diagnostics_period_s": 0.1,
     "command_timeout_s": 0.3,
     "safety": {"ramp_in_duration_s": 0.2, "ramp_in_velocity_cap": 5.0, "recover_periods": 5, "stale_periods": 5,
+               "stale_floor_ms": 100.0,  # 5 periods at 50 Hz: the fault tests count ticks to the HOLD
                "limit_margin": 0.1, "damping_kd": 3.0},
     "joint_limits": {j: {"lower": -POSITION_LIMIT, "upper": POSITION_LIMIT, "velocity": VELOCITY_LIMIT}
                      for j in ANYMAL_JOINTS},

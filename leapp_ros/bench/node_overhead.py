@@ -11,6 +11,7 @@ rate: figures from a busy machine are not idle figures.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import signal
 import subprocess
@@ -59,7 +60,7 @@ def measure_rate(bundle: Bundle, options: BackendOptions, rate_hz: float, second
     env = loopback_environment()
     domain = int(env["ROS_DOMAIN_ID"])
     robot = subprocess.Popen([sys.executable, "-m", "leapp_ros.bench.node_overhead", "--robot", str(bundle.yaml_path),
-                              "--rate", str(rate_hz)], env={**os.environ, **env}, stdout=subprocess.DEVNULL,
+                              "--rate", str(rate_hz)], env={**os.environ, **env}, stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True)
     transport = make_transport("dds", "leapp_bench_node", "/", discovery="loopback", domain_id=domain)
     node = None
@@ -114,13 +115,16 @@ def measure_rate(bundle: Bundle, options: BackendOptions, rate_hz: float, second
         if node is not None:
             node.shutdown()
         transport.shutdown()
+        robot_out = ""
         if robot.poll() is None:
             robot.send_signal(signal.SIGINT)
             try:
-                robot.wait(10)
+                robot_out, _ = robot.communicate(timeout=10)
             except subprocess.TimeoutExpired:
                 robot.kill()
     engine = stages[:, STAGES.index("engine")]
+    window_ns = (int(began * 1e9), int((began + window_s) * 1e9))
+    robot_gaps = [round(gap / 1e6, 1) for at, gap in _robot_gaps(robot_out) if window_ns[0] <= at <= window_ns[1]]
     result: dict[str, Any] = {
         "rate_hz": rate_hz, "mode": mode, "seconds": round(window_s, 2), "ticks": int(ticks),
         "achieved_hz": round(len(total) / window_s, 2),
@@ -133,6 +137,9 @@ def measure_rate(bundle: Bundle, options: BackendOptions, rate_hz: float, second
         "skipped_deadlines": skipped,
         "safety_transitions": len(transitions), "transitions": transitions,
         "stale_evidence": stale_evidence,
+        # the stand-in robot's own stalls (publish cycles more than 50 ms apart, ms) in the window: a stale-input
+        # HOLD with a robot gap above the limit is the safety layer catching a silent sender, as it must
+        "robot_publish_gaps_over_50ms": robot_gaps,
         "safety_state_end": state_end,
         "gc_collections_between_ticks": gc_runs, "backend": describe, "backend_choice": choice,
         "realtime": realtime, "machine_before": before, "machine_after": machine_state()}
@@ -141,15 +148,27 @@ def measure_rate(bundle: Bundle, options: BackendOptions, rate_hz: float, second
     return result
 
 
+def _robot_gaps(output: str) -> list[tuple[int, int]]:
+    for line in reversed(output.strip().splitlines()):
+        try:
+            return [tuple(g) for g in json.loads(line)["publish_gaps_over_50ms"]]
+        except (ValueError, KeyError, TypeError):
+            continue
+    return []
+
+
 def _stale_evidence(node: Any, transition: Any, found: list[dict[str, Any]]) -> None:
-    """At a stale-input HOLD: per topic, the age since arrival and since the sender's header stamp (one clock on one
-    machine). Both large: the sender was silent; only the arrival age large: the message was late on the way in."""
+    """At a stale-input HOLD: per topic, the newest message's age since arrival, since the sender's header stamp, and
+    its transit time (arrival minus stamp; one clock on one machine). A short transit means the message was sent
+    late (the sender stalled); a long one that it was late on its way in (transport or the node's receive side)."""
     if transition.cause.value != "stale_input" or node.plan is None:
         return
     now = node.transport.now_ns()
     found.append({"transition": str(transition), "topics": {
         t.topic: {"arrival_age_ms": round((now - t.bindings[0].received_ns) / 1e6, 1),
-                  "stamp_age_ms": round((now * 1e-9 - t.last_stamp_s) * 1e3, 1) if t.last_stamp_s > 0 else None}
+                  "stamp_age_ms": round((now * 1e-9 - t.last_stamp_s) * 1e3, 1) if t.last_stamp_s > 0 else None,
+                  "transit_ms": round((t.bindings[0].received_ns * 1e-9 - t.last_stamp_s) * 1e3, 1)
+                  if t.last_stamp_s > 0 else None}
         for t in node.plan.inputs.topics}})
 
 
@@ -191,7 +210,13 @@ def run_robot(bundle_path: str, rate_hz: float) -> int:
                       for topic, type_name, msg in topic_messages(plan, transport.new_message)]
         period = int(1e9 / rate_hz)
         deadline = time.monotonic_ns()
+        last = deadline
+        gaps: list[tuple[int, int]] = []  # (monotonic ns, gap ns) of publish cycles more than 50 ms apart
         while not stop:
+            cycle = time.monotonic_ns()
+            if cycle - last > 50_000_000:
+                gaps.append((cycle, cycle - last))
+            last = cycle
             stamp = transport.now_ns()
             for publisher, msg in publishers:
                 set_stamp(msg, stamp)
@@ -204,6 +229,7 @@ def run_robot(bundle_path: str, rate_hz: float) -> int:
                 deadline = time.monotonic_ns()  # far behind (the machine stalled): realign, do not burst
     finally:
         transport.shutdown()
+    print(json.dumps({"publish_gaps_over_50ms": gaps}), flush=True)  # the bench reads the ones in its window
     return 0
 
 

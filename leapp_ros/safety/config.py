@@ -26,7 +26,7 @@ class SafetyConfig:
     ramp_in_velocity_cap: PerJoint = 0.5  # rad/s (m/s for prismatic joints), also capped by the joint limit
     ramp_in_tolerance: float = 0.02  # RAMP_IN -> ACTIVE once every joint is this close to its target (rad)
     stale_periods: float = 3.0  # a required input older than this many control periods ...
-    stale_floor_ms: float = 100.0  # ... and older than this (scheduling noise is not a stale robot) trips HOLD
+    stale_floor_ms: float = 150.0  # ... and older than this (scheduling noise is not a stale robot) trips HOLD
     limit_margin: float = 0.1  # targets clamp to the limits; beyond limit +- margin (rad) -> HOLD
     velocity_limit_scale: float = 1.0  # |measured velocity| > scale * limit -> DAMP
     deadline_burst: int = 0  # this many missed deadlines (0 = half the window) ...
