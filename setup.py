@@ -26,7 +26,10 @@ ROS_KILTED = [f"ros-kilted-{name}=={version}{_ROS_ONLY}" for name, version in (
     ("std-msgs", "5.5.1"), ("std-srvs", "5.5.1"), ("sensor-msgs", "5.5.1"), ("geometry-msgs", "5.5.1"),
     ("nav-msgs", "5.5.1"), ("trajectory-msgs", "5.5.1"), ("diagnostic-msgs", "5.5.1"))]
 GPU = ["onnxruntime-gpu>=1.20"]  # plus a CUDA build of torch; TensorRT comes from JetPack or NVIDIA's index
-TEST = ["pytest>=8", "pytest-timeout>=2.3", "psutil>=5.9"] + DDS + SIM + EXPORT + EXPORT_LIBS
+# scripts/check.sh (pinned: a new lint rule or type check is a choice, not a surprise)
+CHECK = ["ruff==0.17.6", "mypy==2.4.1", "types-PyYAML==6.0.12.20261122"]
+TEST = ["pytest>=8", "pytest-timeout>=2.3", "psutil>=5.9", "hypothesis>=6.100"] + CHECK + DDS + SIM + EXPORT \
+    + EXPORT_LIBS
 
 setup(
     name=PACKAGE,

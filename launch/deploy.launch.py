@@ -8,10 +8,11 @@ namespace. Topic names in the parameter file are relative (joint_states, imu/dat
 compose with `namespace`; remap further by including this file with `remappings` or from the command line.
 """
 
-from launch import LaunchDescription
 from launch.actions import DeclareLaunchArgument, OpaqueFunction
 from launch.substitutions import LaunchConfiguration
 from launch_ros.actions import LifecycleNode
+
+from launch import LaunchDescription
 
 ARGUMENTS = {
     "bundle": ("", "Path of the LEAPP bundle YAML (or its directory)."),

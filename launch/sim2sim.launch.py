@@ -13,12 +13,12 @@ the sim's frames agree.
 from pathlib import Path
 
 import yaml
-
-from launch import LaunchDescription
 from launch.actions import DeclareLaunchArgument, IncludeLaunchDescription, OpaqueFunction
 from launch.launch_description_sources import PythonLaunchDescriptionSource
 from launch.substitutions import LaunchConfiguration
 from launch_ros.actions import Node
+
+from launch import LaunchDescription
 
 ARGUMENTS = {
     "sim_config": ("", "Sim YAML (robot: MJCF, joints, gains ...; node: topics, rates). Required."),

@@ -24,7 +24,7 @@ class ResolvedAction:
     """An action term with every constant resolved on the robot's joint order."""
 
     term: ActionTerm
-    joint_ids: object  # slice(None) or a list of indices
+    joint_ids: slice | list[int]  # slice(None) or a list of indices
     joint_names: list[str]
     scale: float | torch.Tensor
     offset: float | torch.Tensor
@@ -65,7 +65,7 @@ def resolve_action(term: ActionTerm, robot: Robot, env_path: str) -> ResolvedAct
                           f"articulation '{robot.entity}'")
     ids = match_names(term.joint_names, robot.joint_names, term.preserve_order, where + ".joint_names")
     names = [robot.joint_names[i] for i in ids]
-    joint_ids: object = ids
+    joint_ids: slice | list[int] = ids
     if len(ids) == len(robot.joint_names) and not term.preserve_order:
         joint_ids = slice(None)
     method, kind, default_attr = ACTION_KINDS[term.class_name]

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import torch
 
 from leapp_export.errors import ExportError
+from leapp_export.methods import EXPORT_METHODS
 from leapp_export.policy import ExportPolicy
 from leapp_export.trace_env import TracedEnv
-
-from leapp_export.methods import EXPORT_METHODS
 
 
 @dataclass

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Sequence
+from collections.abc import Callable, Sequence
+from functools import partial
+from pathlib import Path
 
 from leapp_export.methods import EXPORT_METHODS
 from leapp_ros.errors import LeappRosError
@@ -46,7 +48,8 @@ def _add_libraries(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("skrl", help="export a skrl agent checkpoint of an Isaac Lab run, offline",
                        description=what.format(lib="skrl") + " Actions: the policy's mean_actions.")
     _add_common(p, "agent checkpoint (.pt), run directory (checkpoints/ inside) or experiment directory")
-    p.add_argument("--load_checkpoint", help="regex of the checkpoint file (default '.*\\.pt', the last in Isaac Lab's ordering)")
+    p.add_argument("--load_checkpoint",
+                   help="regex of the checkpoint file (default '.*\\.pt', the last in Isaac Lab's ordering)")
     p = sub.add_parser("sb3", help="export a Stable-Baselines3 PPO model.zip (+ VecNormalize) of an Isaac Lab run",
                        description=what.format(lib="Stable-Baselines3") + " VecNormalize statistics are read from "
                        "model_vecnormalize*.pkl next to the model. RecurrentPPO is refused (Isaac Lab 3.0 bug).")
@@ -111,29 +114,30 @@ _COMMON = ("task", "checkpoint", "env_yaml", "agent_yaml", "joint_names", "urdf"
 
 
 def _run_export(args: argparse.Namespace) -> int:
-    from leapp_export.progress import Progress, quiet_libraries
     from leapp_export import rsl_rl, sources
+    from leapp_export.progress import Progress, quiet_libraries
 
     common = {k: getattr(args, k) for k in _COMMON}
+    export: Callable[[Callable[[str], None]], Path]  # the library's export with its options bound; takes progress
     if args.command == "rsl-rl":
-        export, options = rsl_rl.export_rsl_rl, rsl_rl.RslRlExportOptions(
-            **common, load_run=args.load_run, load_checkpoint=args.load_checkpoint, log_root=args.log_root)
+        export = partial(rsl_rl.export_rsl_rl, rsl_rl.RslRlExportOptions(
+            **common, load_run=args.load_run, load_checkpoint=args.load_checkpoint, log_root=args.log_root))
     elif args.command == "skrl":
-        export, options = sources.export_skrl, sources.SkrlExportOptions(**common, load_checkpoint=args.load_checkpoint)
+        export = partial(sources.export_skrl, sources.SkrlExportOptions(**common, load_checkpoint=args.load_checkpoint))
     elif args.command == "sb3":
-        export, options = sources.export_sb3, sources.Sb3ExportOptions(**common, load_checkpoint=args.load_checkpoint)
+        export = partial(sources.export_sb3, sources.Sb3ExportOptions(**common, load_checkpoint=args.load_checkpoint))
     elif args.command == "rl-games":
-        export, options = sources.export_rl_games, sources.RlGamesExportOptions(
-            **common, load_checkpoint=args.load_checkpoint, use_last_checkpoint=args.use_last_checkpoint)
+        export = partial(sources.export_rl_games, sources.RlGamesExportOptions(
+            **common, load_checkpoint=args.load_checkpoint, use_last_checkpoint=args.use_last_checkpoint))
     else:
         groups = [g.strip() for g in args.obs_groups.split(",") if g.strip()] if args.obs_groups else None
-        export, options = sources.export_torchrl, sources.TorchRlExportOptions(
-            **common, actor_factory=args.actor_factory, action_key=args.action_key, obs_groups=groups)
+        export = partial(sources.export_torchrl, sources.TorchRlExportOptions(
+            **common, actor_factory=args.actor_factory, action_key=args.action_key, obs_groups=groups))
     with quiet_libraries(enabled=not args.debug) as terminal:  # --debug shows the libraries' own output
         progress = Progress(total=max(args.validation_steps, 2) + 4, enabled=not args.quiet, stream=terminal)
         completed = False
         try:
-            bundle = export(options, progress.callback())
+            bundle = export(progress.callback())
             completed = True
         finally:
             progress.close(completed)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from leapp_export.errors import ExportError
 
@@ -39,13 +39,13 @@ def run_isaaclab_export(isaaclab_args: Sequence[str], bundle: str | None) -> int
     if target is None:
         print("leapp-export: pass --bundle (or --export_save_path) to validate the bundle Isaac Lab wrote")
         return 0
+    from leapp_export.validate import cross_check
     from leapp_ros.bundle.loader import find_bundle_yaml
 
-    from leapp_export.validate import cross_check
-
     yaml_path = find_bundle_yaml(target)
-    report = {"tool": "leapp-export isaaclab", "isaaclab_args": args, "cross_check": cross_check(yaml_path)}
+    checked = cross_check(yaml_path)
+    report = {"tool": "leapp-export isaaclab", "isaaclab_args": args, "cross_check": checked}
     out = yaml_path.parent / f"{yaml_path.stem}_export_report.json"
     out.write_text(json.dumps(report, indent=1))
     print(out)
-    return 0 if report["cross_check"]["passed"] else 1
+    return 0 if checked["passed"] else 1

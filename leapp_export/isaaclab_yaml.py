@@ -14,11 +14,11 @@ class _IsaacLabLoader(yaml.SafeLoader):
     """SafeLoader plus the two Python tags Isaac Lab's ``dump_yaml`` emits; any other tag is refused."""
 
 
-def _tuple(loader: yaml.SafeLoader, node: yaml.Node) -> list:
+def _tuple(loader: yaml.SafeLoader, node: yaml.SequenceNode) -> list[Any]:
     return loader.construct_sequence(node, deep=True)
 
 
-def _apply(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
+def _apply(loader: yaml.SafeLoader, suffix: str, node: yaml.SequenceNode) -> Any:
     # Isaac Lab writes SceneEntityCfg ids as ``!!python/object/apply:builtins.slice [start, stop, step]``.
     if suffix == "builtins.slice":
         return slice(*loader.construct_sequence(node, deep=True))

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Callable, Protocol
+from collections.abc import Callable
+from typing import Protocol
 
 import torch
 
@@ -28,7 +29,7 @@ class ObservationSource(Protocol):
 ISAACLAB_OBS_DOC = "isaaclab.envs.mdp.observations"
 
 
-def _asset(env: ObservationSource, term: ObsTerm) -> tuple[str, object]:
+def _asset(env: ObservationSource, term: ObsTerm) -> tuple[str, slice | list[int]]:
     """(entity, joint ids) of the term's ``asset_cfg`` (default SceneEntityCfg('robot'))."""
     cfg = term.params.get("asset_cfg") or {}
     entity = cfg.get("name", "robot")

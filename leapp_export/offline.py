@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Any
 
 from leapp_export.errors import CheckpointMismatch, ExportError
 from leapp_export.policy import PolicyPlan
@@ -128,13 +129,14 @@ def _export_offline(options: ExportOptions, tool: str, run: RunFiles, make_plan:
     }
     if plan.report:
         report["policy"] = _jsonable(plan.report)
+    replayed: dict[str, Any] | None = None
     if options.validation_steps > 0:
         progress("replaying bundle")
-        report["replay"] = replay(result.yaml_path, node, result.records)
+        replayed = report["replay"] = replay(result.yaml_path, node, result.records)
     (result.bundle_dir / f"{graph_name}_export_report.json").write_text(json.dumps(report, indent=1))
-    if options.validation_steps > 0 and not report["replay"]["passed"]:
+    if replayed is not None and not replayed["passed"]:
         raise ExportError(f"bundle '{result.yaml_path}' does not reproduce the captured outputs on "
-                          f"{report['replay']['runtime']}: max abs errors {report['replay']['max_abs_error']}")
+                          f"{replayed['runtime']}: max abs errors {replayed['max_abs_error']}")
     return result.bundle_dir
 
 

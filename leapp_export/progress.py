@@ -13,8 +13,8 @@ import os
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from typing import Callable, TextIO
+from collections.abc import Callable, Iterator
+from typing import TextIO
 
 
 @contextlib.contextmanager

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 from leapp_export.env_config import EnvConfig
 from leapp_export.errors import ExportError
@@ -66,13 +66,14 @@ def urdf_joint_names(path: str) -> list[str]:
         root = ET.parse(path).getroot()
     except (OSError, ET.ParseError) as exc:
         raise ExportError(f"cannot read URDF '{path}': {exc}") from exc
-    return [j.get("name") for j in root.iter("joint") if j.get("type") not in ("fixed", "floating", "planar")]
+    return [str(j.get("name")) for j in root.iter("joint") if j.get("type") not in ("fixed", "floating", "planar")]
 
 
 def resolve_joint_order(env: EnvConfig, entity: str, joint_names: str | Sequence[str] | None,
                         urdf: str | None) -> list[str]:
     """The articulation's joint order: env.yaml joint_ordering, else explicit names (cross-checked with a URDF)."""
     recorded = env.scene_entity(entity).get("joint_ordering")
+    names: list[str] | None
     if joint_names == "urdf":
         if not urdf:
             raise ExportError("--joint_names urdf needs --urdf FILE")
@@ -93,8 +94,9 @@ def resolve_joint_order(env: EnvConfig, entity: str, joint_names: str | Sequence
         movable = urdf_joint_names(urdf)
         unknown = [n for n in names if n not in movable]
         if unknown:
+            others = f" (nor are {unknown[1:]})" if unknown[1:] else ""
             raise ExportError(f"joint '{unknown[0]}' from --joint_names is not a movable joint of URDF '{urdf}'"
-                              + (f" (nor are {unknown[1:]})" if unknown[1:] else "") + f"; its movable joints: {movable}")
+                              f"{others}; its movable joints: {movable}")
         absent = [n for n in movable if n not in names]
         if absent:
             raise ExportError(f"--joint_names lists {len(names)} of the {len(movable)} movable joints of URDF "
@@ -173,8 +175,11 @@ def build_robot(env: EnvConfig, entity: str, joint_names, urdf: str | None, gain
     if missing:
         source = "env.yaml actuator cfg" if gains == "cfg" else f"gains file '{gains}'"
         raise ExportError(f"no stiffness/damping for joint(s) {missing} in the {source}; {GAINS_WHY}")
+    checked: dict[str, list[float]] = {}
     for label, values in (("default position", pos), ("default velocity", vel), ("stiffness", kp), ("damping", kd)):
         for n, value in zip(names, values):
-            if not math.isfinite(value):
+            if value is None or not math.isfinite(value):
                 raise ExportError(f"joint '{n}': non-finite {label} {value}")
-    return Robot(entity, names, pos, vel, kp, kd)
+        checked[label] = [float(v) for v in values if v is not None]
+    return Robot(entity, names, checked["default position"], checked["default velocity"], checked["stiffness"],
+                 checked["damping"])

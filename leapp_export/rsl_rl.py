@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from leapp_export.offline import ExportOptions, check_options, node_name_for  # noqa: F401 - node_name_for re-exported
 from leapp_export.policy import PolicyPlan

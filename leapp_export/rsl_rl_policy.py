@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import torch
 
@@ -15,7 +16,7 @@ from leapp_export.errors import CheckpointMismatch, ExportError, require_module
 class RslRlActor:
     """The inference policy (``runner.get_inference_policy()``) plus what the capture loop needs."""
 
-    model: torch.nn.Module
+    model: Any  # rsl_rl's MLPModel / RNNModel (rnn, reset, get_hidden_state)
     actor_groups: list[str]
     clip_actions: float | None
 
@@ -23,7 +24,7 @@ class RslRlActor:
     def is_recurrent(self) -> bool:
         return bool(getattr(self.model, "is_recurrent", False))
 
-    def initial_hidden_state(self):
+    def initial_hidden_state(self) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
         """Zeros shaped like the actor RNN's state: a tensor (GRU) or an (h, c) tuple (LSTM)."""
         rnn = self.model.rnn.rnn
         zeros = torch.zeros(rnn.num_layers, 1, rnn.hidden_size)
@@ -115,9 +116,10 @@ def build_actor(checkpoint: Path, agent_cfg: dict, group_dims: dict[str, int], n
         model.load_state_dict(state, strict=True)
     except RuntimeError as exc:
         first = str(exc).strip().splitlines()
-        raise CheckpointMismatch(f"checkpoint '{checkpoint}' does not fit the actor built from {agent_path} and env.yaml "
-                          f"(observation dim {sum(group_dims.get(g, 0) for g in groups)}, {num_actions} actions): "
-                          f"{' '.join(first[:3])}") from exc
+        obs_dim = sum(group_dims.get(g, 0) for g in groups)
+        raise CheckpointMismatch(f"checkpoint '{checkpoint}' does not fit the actor built from {agent_path} and "
+                                 f"env.yaml (observation dim {obs_dim}, {num_actions} actions): "
+                                 f"{' '.join(first[:3])}") from exc
     model.eval()
     clip = agent_cfg.get("clip_actions")
     return RslRlActor(model, groups, None if clip is None else float(clip))

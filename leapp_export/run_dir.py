@@ -98,6 +98,7 @@ def locate_library_run(layout: RunLayout, checkpoint: str | None, load_checkpoin
     if checkpoint is None:
         raise ExportError(f"no checkpoint: pass --checkpoint FILE or a {layout.library} run directory")
     path = Path(checkpoint).expanduser()
+    ckpt: Path | None
     if path.is_file():
         ckpt = path
     elif path.is_dir():
@@ -111,15 +112,17 @@ def locate_library_run(layout: RunLayout, checkpoint: str | None, load_checkpoin
                               f"{where}the directory and of its last run directory)")
     else:
         raise ExportError(f"checkpoint '{path}' does not exist")
+    assert ckpt is not None  # every branch above found one or raised
     run_dir = ckpt.parent.parent if layout.subdir and ckpt.parent.name == layout.subdir else ckpt.parent
     env_path = Path(env_yaml) if env_yaml else run_dir / "params" / "env.yaml"
     agent_path = Path(agent_yaml) if agent_yaml else run_dir / "params" / "agent.yaml"
     if not env_path.is_file():
         raise ExportError(f"env config '{env_path}' does not exist; the run directory of checkpoint '{ckpt}' should "
                           "hold it (Isaac Lab writes params/ at training start), or pass --env_yaml")
+    agent_file: Path | None = agent_path
     if not agent_path.is_file():
         if layout.agent_required or agent_yaml:
             raise ExportError(f"agent config '{agent_path}' does not exist; the run directory of checkpoint '{ckpt}' "
                               "should hold it (Isaac Lab writes params/ at training start), or pass --agent_yaml")
-        agent_path = None
-    return RunFiles(ckpt, run_dir, env_path, agent_path)
+        agent_file = None
+    return RunFiles(ckpt, run_dir, env_path, agent_file)

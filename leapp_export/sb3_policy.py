@@ -21,7 +21,8 @@ RECURRENT_WHY = (
 
 
 def vec_normalize_path(checkpoint: Path) -> Path:
-    """Isaac Lab's sidecar rule: model.zip -> model_vecnormalize.pkl, model_<n>_steps.zip -> model_vecnormalize_<n>_steps.pkl."""
+    """Isaac Lab's sidecar rule: model.zip -> model_vecnormalize.pkl,
+    model_<n>_steps.zip -> model_vecnormalize_<n>_steps.pkl."""
     return checkpoint.with_name(checkpoint.stem.replace("model", "model_vecnormalize", 1) + ".pkl")
 
 
@@ -31,7 +32,8 @@ def _policy_class_module(checkpoint: Path) -> str:
         with zipfile.ZipFile(checkpoint) as archive:
             data = json.loads(archive.read("data"))
     except (OSError, KeyError, zipfile.BadZipFile, json.JSONDecodeError) as exc:
-        raise ExportError(f"'{checkpoint}' is not a Stable-Baselines3 model archive (model.save() .zip): {exc}") from exc
+        raise ExportError(f"'{checkpoint}' is not a Stable-Baselines3 model archive (model.save() .zip): "
+                          f"{exc}") from exc
     policy_class = data.get("policy_class")
     return str(policy_class.get("__module__", "")) if isinstance(policy_class, dict) else ""
 
@@ -81,11 +83,12 @@ def build_sb3_policy(checkpoint: Path, agent_cfg: dict, obs_dim: int, num_action
         raise ExportError(f"Stable-Baselines3 cannot load PPO checkpoint '{checkpoint}': {exc}") from exc
     obs_space, act_space = policy.observation_space, policy.action_space
     if getattr(obs_space, "shape", None) != (obs_dim,):
-        raise CheckpointMismatch(f"checkpoint '{checkpoint}' expects observations of shape {getattr(obs_space, 'shape', None)}"
-                          f" but env.yaml's 'policy' group has {obs_dim} values")
+        raise CheckpointMismatch(f"checkpoint '{checkpoint}' expects observations of shape "
+                                 f"{getattr(obs_space, 'shape', None)} but env.yaml's 'policy' group has "
+                                 f"{obs_dim} values")
     if getattr(act_space, "shape", None) != (num_actions,):
-        raise CheckpointMismatch(f"checkpoint '{checkpoint}' outputs actions of shape {getattr(act_space, 'shape', None)} "
-                          f"but env.yaml's action terms take {num_actions}")
+        raise CheckpointMismatch(f"checkpoint '{checkpoint}' outputs actions of shape "
+                                 f"{getattr(act_space, 'shape', None)} but env.yaml's action terms take {num_actions}")
     sidecar = vec_normalize_path(checkpoint)
     vec_normalize = None
     if sidecar.is_file():

@@ -51,7 +51,8 @@ def _check_cfg(agent_cfg: dict, agent_path: str) -> None:
     for role, model in agent_cfg["models"].items():
         if not isinstance(model, dict):
             continue
-        inputs = " ".join(str(layer.get("input", "")) for layer in model.get("network") or [] if isinstance(layer, dict))
+        layers = [layer for layer in model.get("network") or [] if isinstance(layer, dict)]
+        inputs = " ".join(str(layer.get("input", "")) for layer in layers)
         if "STATES" in inputs:
             raise ExportError(f"{agent_path}: models.{role} reads STATES (privileged critic observations, "
                               "asymmetric actor-critic); only OBSERVATIONS-only skrl models are supported offline")
@@ -103,9 +104,11 @@ def build_skrl_policy(checkpoint: Path, agent_cfg: dict, agent_path: str, obs_di
                and "observation_preprocessor" in agent.checkpoint_modules
                and "state_preprocessor" not in agent.checkpoint_modules)
     if renamed:
-        data = {("observation_preprocessor" if k == "state_preprocessor" else k): v for k, v in data.items()}  # skrl 1.x
+        # skrl 1.x name
+        data = {("observation_preprocessor" if k == "state_preprocessor" else k): v for k, v in data.items()}
     unused = sorted(k for k in data if k not in agent.checkpoint_modules)
-    missing = sorted(k for k in ("policy", "observation_preprocessor") if k in agent.checkpoint_modules and k not in data)
+    missing = sorted(k for k in ("policy", "observation_preprocessor")
+                     if k in agent.checkpoint_modules and k not in data)
     if unused or missing:  # Agent.load would skip these silently: a normaliser would be lost or never loaded
         raise ExportError(f"checkpoint '{checkpoint}' does not match the agent built from {agent_path}: "
                           f"modules only in the checkpoint {unused}, missing from it {missing} (check "

@@ -99,6 +99,7 @@ def torchrl_plan(checkpoint: Path, factory: str | None, action_key: str, groups:
     def build(dims: dict[str, int], num_actions: int) -> TorchRlPolicy:
         module = actor
         if module is None:
+            assert factory is not None  # a state dict comes with --actor_factory (checked above)
             module = _resolve_factory(factory)({g: dims[g] for g in in_keys}, num_actions)
             if not isinstance(module, TensorDictModuleBase):
                 raise ExportError(f"--actor_factory '{factory}' returned a {type(module).__name__}, not a "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -14,8 +15,8 @@ def _runtime(yaml_path: Path):
     try:
         from leapp_ros.engine import Engine
     except ImportError:
-        Engine = None  # noqa: N806
-    if Engine is not None:
+        pass
+    else:
         engine = Engine.load(yaml_path)
         return "leapp_ros.engine.Engine", engine.reset, engine.run, engine.close
     import torch
@@ -41,12 +42,13 @@ def replay(yaml_path: Path, node: str, records: list[dict]) -> dict:
     name, reset, run, close = _runtime(yaml_path)
     errors: dict[str, float] = {}
     steps = []
+    step_errors: list[dict[str, dict[str, Any]]] = []
     try:
         reset()
         for k, record in enumerate(records):
             inputs = {f"{node}/{port}": _as_port_array(v) for port, v in record["inputs"].items()}
             outputs = run(inputs)
-            step_err = {}
+            step_err: dict[str, dict[str, Any]] = {}
             for port, expected in record["outputs"].items():
                 key = f"{node}/{port}"
                 if key not in outputs:
@@ -58,9 +60,10 @@ def replay(yaml_path: Path, node: str, records: list[dict]) -> dict:
                 step_err[port] = {"max_abs_error": err, "ok": ok}
                 errors[port] = max(errors.get(port, 0.0), err)
             steps.append({"step": k, "outputs": step_err})
+            step_errors.append(step_err)
     finally:
         close()
-    passed = all(o["ok"] for s in steps for o in s["outputs"].values())
+    passed = all(o["ok"] for s in step_errors for o in s.values())
     return {"runtime": name, "steps": len(steps), "rtol": RTOL, "atol": ATOL, "passed": passed,
             "max_abs_error": errors, "per_step": steps}
 
@@ -69,6 +72,7 @@ def cross_check(yaml_path: Path, steps: int = 5, seed: int = 0) -> dict:
     """Bundle-only check: leapp_ros's Engine vs leapp.InferenceManager from reset on random inputs."""
     import torch
     from leapp import InferenceManager
+
     from leapp_ros.engine import Engine
 
     engine = Engine.load(yaml_path)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from leapp_ros.text import clip
 
 MAX_MESSAGE = 4000
@@ -30,6 +32,9 @@ class BundleError(LeappRosError):
 
 class UncheckedBundleError(BundleError):
     """A bundle refused by the loader's last-resort guard: no explicit check caught it (a gap to close)."""
+
+
+BundleFail = Callable[..., BundleError]  # makes a BundleError from a message and (file/node/port) context
 
 
 class EngineError(LeappRosError):

@@ -11,7 +11,7 @@ TORCH_SPEC=${LEAPP_ROS_TORCH_SPEC:-torch==2.13.0}  # pin the CPU build; an unpin
 started=$SECONDS
 say() { echo "setup_env: $* ($((SECONDS - started)) s)" >&2; }
 if [ ! -x .venv/bin/python ]; then
-  say "creating ./.venv with $("$PYTHON" --version 2>&1); the first set-up installs about 1.5 GB: about 1 min from" \
+  say "creating ./.venv with $("$PYTHON" --version 2>&1); the first set-up installs about 1.7 GB: about 1 min from" \
       "a warm pip cache, 5-10 min when everything is downloaded (later runs only re-check it)"
   "$PYTHON" -m venv .venv
 fi

@@ -50,7 +50,8 @@ def legacy_g1_like_bundle(directory: Path) -> Path:
             "parameters": {"model_path": "legacy.onnx", "md5sum": hashlib.md5(data).hexdigest(),
                            "sha256sum": hashlib.sha256(data).hexdigest(), "device": "cuda", "backend": "triton"}}},
         "pipeline": {"data_flow": {},
-                     "feedback_connections": {"Velocity-Legacy-v0/last_actions_out": ["Velocity-Legacy-v0/last_actions"]},
+                     "feedback_connections": {
+                         "Velocity-Legacy-v0/last_actions_out": ["Velocity-Legacy-v0/last_actions"]},
                      "inputs": {"Velocity-Legacy-v0": ["root_link_quat_w", "joint_pos"]},
                      "outputs": {"Velocity-Legacy-v0": ["action_joint_pos", "scaled_action"]}},
         "system information": {"cuda version": "12.8", "leapp version": "0.3.0", "os": "Linux"},

@@ -63,7 +63,7 @@ def node_transport(request) -> str:
 def _transport_of(item) -> str | None:
     callspec = getattr(item, "callspec", None)
     params = callspec.params if callspec else {}
-    for name in ("node_transport", "harness"):  # harness: the safety scenarios' module fixture
+    for name in ("node_transport", "harness", "bench"):  # harness, bench: the safety scenarios' module fixtures
         if params.get(name) in ("dds", "rclpy"):
             return str(params[name])
     marker = item.get_closest_marker("transport")

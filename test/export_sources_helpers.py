@@ -4,12 +4,11 @@ exported bundle through leapp_ros's engine against the library's own inference o
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import yaml
-
 from export_helpers import ANYMAL_RUN, EXAMPLE_BUNDLES, EXAMPLE_TASK, anymal_like_env
 
 JOINTS = str(ANYMAL_RUN / "joint_names.txt")

@@ -7,8 +7,8 @@ import io
 import json
 import pickle
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from safety_helpers import bundle_yaml, edit_yaml, only_node
 

@@ -140,7 +140,7 @@ def _graph(name, nodes, inputs, outputs, initializers=()):
 
 
 def _const(name, values):
-    from onnx import helper, TensorProto
+    from onnx import TensorProto, helper
     return helper.make_tensor(name, TensorProto.FLOAT, [1, len(values)], values)
 
 
@@ -190,8 +190,9 @@ def write_multi(directory: Path) -> Path:
     return path
 
 
-def multi_reference(q: np.ndarray) -> list[np.ndarray]:
-    mem, acc, result = np.zeros((1, 2), np.float32), np.zeros((1, 2), np.float32), []
+def multi_reference(q: np.ndarray, acc0: np.ndarray | None = None) -> list[np.ndarray]:
+    mem, result = np.zeros((1, 2), np.float32), []
+    acc = np.zeros((1, 2), np.float32) if acc0 is None else acc0.astype(np.float32)
     for frame in q:
         z = frame * np.float32(2) + mem
         action = z + acc

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 JOINTS = ["j_hip", "j_knee", "j_ankle", "j_toe"]
 

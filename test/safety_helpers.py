@@ -5,14 +5,14 @@ from __future__ import annotations
 import shutil
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import yaml
 
-from leapp_ros.safety import (JointLimit, JointLimits, PolicyAction, SafetyConfig, SafetySupervisor,
-                              WatchedInput)
+from leapp_ros.safety import JointLimit, JointLimits, PolicyAction, SafetyConfig, SafetySupervisor, WatchedInput
 
 JOINTS = ("hip", "knee", "wheel")
 RATE_HZ = 100.0
@@ -213,6 +213,7 @@ NODE_PARAMETERS = {
     "diagnostics_period_s": 0.1,
     "command_timeout_s": 0.3,
     "safety": {"ramp_in_duration_s": 0.2, "ramp_in_velocity_cap": 5.0, "recover_periods": 5, "stale_periods": 5,
+               "stale_floor_ms": 100.0,  # 5 periods at 50 Hz: the fault tests count ticks to the HOLD
                "limit_margin": 0.1, "damping_kd": 3.0},
     "joint_limits": {j: {"lower": -POSITION_LIMIT, "upper": POSITION_LIMIT, "velocity": VELOCITY_LIMIT}
                      for j in ANYMAL_JOINTS},
@@ -366,6 +367,30 @@ def hostile_policy_bundle(tmp_path: Path) -> Path:
     return directory
 
 
+def constant_gain_bundle(tmp_path: Path, kp: float) -> Path:
+    """anymal_like_flat whose constant kp output (an initializer in the fixture) is `kp` for every joint."""
+    import hashlib
+
+    import onnx
+    from onnx import numpy_helper
+
+    directory = copy_bundle("anymal_like_flat", tmp_path)
+    model_path = directory / "Isaac-Velocity-Flat-Anymal-D.onnx"
+    model = onnx.load(str(model_path))
+    for i, initializer in enumerate(model.graph.initializer):
+        if initializer.name == "joint_pos_kp_gains":
+            values = np.full(numpy_helper.to_array(initializer).shape, kp, np.float32)
+            model.graph.initializer[i].CopyFrom(numpy_helper.from_array(values, initializer.name))
+    onnx.save(model, str(model_path))
+    data = model_path.read_bytes()
+
+    def edit(document: dict) -> None:
+        only_node(document)["parameters"]["sha256sum"] = hashlib.sha256(data).hexdigest()
+        only_node(document)["parameters"]["md5sum"] = hashlib.md5(data).hexdigest()
+    edit_yaml(directory, edit)
+    return directory
+
+
 # ---------------------------------------------------------------- the robot side of the DDS fault tests
 ENABLE_TYPE = "std_msgs/msg/Bool"  # ~/enable: true requests activation (RAMP_IN), false deactivates
 
@@ -394,8 +419,9 @@ class Harness:
     def _on_diag(self, msg: Any) -> None:
         with self._lock:
             self.diagnostics = {kv.key: kv.value for status in msg.status for kv in status.values}
-            self.diagnostic_level = max((int.from_bytes(bytes(s.level), "little") if isinstance(s.level, (bytes, bytearray))
-                                         else int(s.level) for s in msg.status), default=0)
+            self.diagnostic_level = max((int.from_bytes(bytes(s.level), "little")
+                                         if isinstance(s.level, (bytes, bytearray)) else int(s.level)
+                                         for s in msg.status), default=0)
 
     def _on_gain(self, which: str, msg: Any) -> None:
         with self._lock:

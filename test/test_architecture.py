@@ -67,3 +67,56 @@ def test_core_layer_imports_no_middleware_and_no_upper_layer(layer):
 ])
 def test_rule_catches_every_import_form(source, module, expected):
     assert violations(source, module) == expected
+
+
+def _contract_names() -> tuple[dict[str, str], set[str]]:
+    """String contracts that live in one module: message type names, and the multi-word /diagnostics keys."""
+    from leapp_ros import diagnostic_keys, message_types
+
+    types = {v for k, v in vars(message_types).items() if k.isupper()}
+    keys = {v for k, v in vars(diagnostic_keys).items()
+            if k.isupper() and isinstance(v, str) and (" " in v or "(" in v)}  # one-word keys are plain words
+    return types, keys
+
+
+def _key_positions(tree: ast.AST) -> set[int]:
+    """ids of the string constants used as a mapping key: d["k"], {"k": v}, d.get("k")."""
+    found: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Subscript):
+            found.add(id(node.slice))
+        elif isinstance(node, ast.Dict):
+            found.update(id(k) for k in node.keys if k is not None)
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "get" \
+                and node.args:
+            found.add(id(node.args[0]))
+    return found
+
+
+def test_message_types_and_diagnostics_keys_are_spelt_in_one_place():
+    types, keys = _contract_names()
+    found = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        if path.name in ("message_types.py", "diagnostic_keys.py"):
+            continue
+        tree = ast.parse(path.read_text())
+        as_key = _key_positions(tree)
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Constant) or not isinstance(node.value, str):
+                continue
+            where = f"{path.relative_to(PACKAGE.parent)}:{node.lineno} spells {node.value!r}"
+            if node.value in types:
+                found.append(f"{where}: use leapp_ros.message_types")
+            elif node.value in keys and id(node) in as_key:
+                found.append(f"{where} as a key: use leapp_ros.diagnostic_keys")
+    assert not found, "\n".join(found)
+
+
+def test_percentiles_are_computed_by_the_one_helper():
+    """Every p50/p99 of the node, the backend selection and the benches comes from leapp_ros.percentiles."""
+    found = [f"{path.relative_to(PACKAGE.parent)}:{node.lineno} calls {node.func.attr}"
+             for path in sorted(PACKAGE.rglob("*.py")) if path.name != "percentiles.py"
+             for node in ast.walk(ast.parse(path.read_text()))
+             if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+             and node.func.attr in ("percentile", "nanpercentile", "quantile", "nanquantile", "median")]
+    assert not found, "use leapp_ros.percentiles.percentiles:\n" + "\n".join(found)

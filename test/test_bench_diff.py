@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from bench_helpers import bench_json, leapp_ros
 from conftest import shared_path
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from bench_helpers import bench_json
 from conftest import shared_path
 

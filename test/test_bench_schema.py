@@ -7,7 +7,6 @@ import copy
 import json
 
 import pytest
-
 from bench_helpers import bench_json
 from conftest import shared_path
 

@@ -4,7 +4,6 @@ mapping of the demo's reach windows to episodes (table-driven); a clear refusal 
 from __future__ import annotations
 
 import pytest
-
 from bench_helpers import REPO, bench_json, leapp_ros
 from conftest import shared_path
 

@@ -6,9 +6,16 @@ import math
 
 import numpy as np
 import pytest
+from binding_helpers import (
+    FIXTURE_BUNDLES,
+    JOINTS_12,
+    In,
+    Out,
+    write_bundle,
+    write_g1_like_bundle,
+    write_passthrough_bundle,
+)
 
-from binding_helpers import FIXTURE_BUNDLES, JOINTS_12, In, Out, write_bundle, write_g1_like_bundle, \
-    write_passthrough_bundle
 from leapp_ros.binding import BindingSettings, MessageEncoder, compile_plan
 from leapp_ros.binding.rotations import multiply, projected_gravity, rotate
 from leapp_ros.bundle import load_bundle
@@ -178,18 +185,23 @@ def test_velocity_command_times_out_to_zero_and_state_goes_stale(passthrough):
     js = topic_of(plan, "sensor_msgs/msg/JointState")
     imu_topic = topic_of(plan, "sensor_msgs/msg/Imu")
     twist = topic_of(plan, "geometry_msgs/msg/Twist")
-    assert not inputs.snapshot(0)
+    inputs.snapshot(0)
+    assert not inputs.ready()
     t0 = 10 * 10**9
     inputs.on_message(js, joint_state(JOINTS_12, np.ones(12), np.ones(12)), t0)
     inputs.on_message(imu_topic, imu((0, 0, 0, 1)), t0)
-    assert inputs.snapshot(t0)  # the velocity command is optional: zero until one arrives
+    inputs.snapshot(t0)
+    assert inputs.ready()  # the velocity command is optional: zero until one arrives
     cmd = msg("geometry_msgs/msg/Twist", linear=msg("geometry_msgs/msg/Vector3", x=0.5, y=-0.25, z=9.0),
               angular=msg("geometry_msgs/msg/Vector3", x=7.0, y=8.0, z=0.75))
     inputs.on_message(twist, cmd, t0)
-    assert inputs.snapshot(t0 + 10**8)
+    inputs.snapshot(t0 + 10**8)
+    assert inputs.ready()
     np.testing.assert_array_equal(inputs.engine_inputs["policy/base_velocity"].ravel(), [0.5, -0.25, 0.75])
-    assert inputs.snapshot(t0 + 2 * 10**8)
-    assert not inputs.snapshot(t0 + 6 * 10**8)  # joint state and IMU are now stale (0.25 s)
+    inputs.snapshot(t0 + 2 * 10**8)
+    assert inputs.ready()
+    inputs.snapshot(t0 + 6 * 10**8)
+    assert not inputs.ready()  # joint state and IMU are now stale (0.25 s)
     np.testing.assert_array_equal(inputs.engine_inputs["policy/base_velocity"].ravel(), [0.0, 0.0, 0.0])
     assert {s.split("'")[1] for s in inputs.stale(t0 + 6 * 10**8)} == {"robot_joint_pos", "robot_joint_vel",
                                                                        "robot_root_quat_w"}

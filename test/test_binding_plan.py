@@ -4,9 +4,18 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from binding_helpers import (
+    FIXTURE_BUNDLES,
+    G1_JOINTS,
+    JOINTS_12,
+    In,
+    Out,
+    fixture_bundle_dirs,
+    write_bundle,
+    write_g1_like_bundle,
+    write_passthrough_bundle,
+)
 
-from binding_helpers import FIXTURE_BUNDLES, G1_JOINTS, JOINTS_12, In, Out, fixture_bundle_dirs, write_bundle, \
-    write_g1_like_bundle, write_passthrough_bundle
 from leapp_ros.binding import BindingSettings, binding_plan_dict, compile_plan, format_binding_plan
 from leapp_ros.bundle import load_bundle
 from leapp_ros.errors import ConfigurationError

@@ -9,15 +9,16 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import pytest
-
 from conftest import shared_path
 from safety_helpers import bundle_yaml, copy_bundle, edit_yaml, only_node, port
+
 from leapp_ros.bundle import BundleError, load_bundle
 from leapp_ros.errors import ConfigurationError, EngineError
 
@@ -132,7 +133,8 @@ CASES = [
          rf"SHA-256 of '{re.escape(MODEL)}' is [0-9a-f]{{64}}, the bundle says 0{{64}}"),
     Case("hash_not_hex64", yaml_edit(lambda y: params_of(y).__setitem__("sha256sum", "abc")), "load",
          "sha256sum must be a 64-digit hex string"),
-    Case("model_file_missing", lambda d: (d / MODEL).unlink(), "load", rf"model file '{re.escape(MODEL)}' does not exist"),
+    Case("model_file_missing", lambda d: (d / MODEL).unlink(), "load",
+         rf"model file '{re.escape(MODEL)}' does not exist"),
     Case("model_path_escapes_dir", yaml_edit(lambda y: params_of(y).__setitem__("model_path", f"../x/{MODEL}")),
          "load", "escapes the bundle directory"),
     Case("model_path_absolute", yaml_edit(lambda y: params_of(y).__setitem__("model_path", "/etc/hostname")),
@@ -163,7 +165,8 @@ CASES = [
          rf"node '{NODE}'.*missing required keys \['parameters'\]"),
     Case("node_unknown_key", yaml_edit(lambda y: only_node(y).__setitem__("device", "cuda")), "load",
          r"unknown keys \['device'\]"),
-    Case("unknown_pipeline_key", yaml_edit(set_in(("pipeline", "rate"), 50)), "load", r"unknown pipeline keys \['rate'\]"),
+    Case("unknown_pipeline_key", yaml_edit(set_in(("pipeline", "rate"), 50)), "load",
+         r"unknown pipeline keys \['rate'\]"),
     Case("frequency_zero", yaml_edit(set_in(("pipeline", "configs", "frequency"), 0)), "load",
          "pipeline.configs.frequency must be positive"),
     Case("frequency_not_a_number", yaml_edit(set_in(("pipeline", "configs", "frequency"), "fast")), "load",
@@ -198,7 +201,8 @@ CASES = [
         "element_names", [JOINTS[:11] + ["LF_HAA"]])), "binding",
          r"port 'robot_joint_vel'.*ports\.robot_joint_vel\.joints: \["),
     Case("malformed_connection", yaml_edit(lambda y: port(y, "inputs", "robot_joint_pos").__setitem__(
-        "isaaclab_connection", "state:robot")), "load", "port 'robot_joint_pos'.*expected 'state:<entity>:<attribute>'"),
+        "isaaclab_connection", "state:robot")), "load",
+         "port 'robot_joint_pos'.*expected 'state:<entity>:<attribute>'"),
     Case("connection_wrong_direction", yaml_edit(lambda y: port(y, "outputs", "joint_pos").__setitem__(
         "isaaclab_connection", "state:robot:joint_pos")), "load", "port 'joint_pos'.*cannot be an output"),
     # ---- graph wiring

@@ -7,7 +7,6 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import shared_path
 from hostile_bundles import jit_model_failing_every_run, onnx_second_target_output
 from safety_helpers import copy_bundle

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from bundle_factory import legacy_g1_like_bundle
 from conftest import GOLDEN_BUNDLES, shared_path
+
 from leapp_ros.bundle import BundleError, Connection, SchemaVersion, load_bundle, parse_connection
 from leapp_ros.bundle.ports import parse_port
 from leapp_ros.engine import Engine

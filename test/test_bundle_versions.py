@@ -17,8 +17,9 @@ from leapp_ros.engine import Engine
 
 ROOT = Path(__file__).resolve().parent / "fixtures" / "leapp_versions"
 VERSIONS = ("0.5.1", "0.5.2", "0.6.0", "0.6.1", "0.7.0", "0.7.1", "0.7.2")
-KINDS = ("mlp", "mlp_jit", "gru", "history", "two_node")
-CASES = [(v, k) for v in VERSIONS for k in KINDS]
+KINDS = ("mlp", "mlp_jit", "mlp_pt2", "gru", "history", "two_node")
+PT2_FROM = "0.6.0"  # leapp 0.5.x has no pt2 (torch.export) backend
+CASES = [(v, k) for v in VERSIONS for k in KINDS if k != "mlp_pt2" or v >= PT2_FROM]
 
 
 def _replay(version: str, kind: str) -> tuple[Path, dict[str, np.ndarray]]:
@@ -87,6 +88,7 @@ def test_two_node_graph_routes_data_flow(version):
 
 def test_unknown_config_version_is_refused_naming_the_known_ones(tmp_path):
     import shutil
+
     from leapp_ros.bundle import BundleError
     directory = tmp_path / "mlp"
     shutil.copytree(ROOT / "0.5.2" / "mlp", directory)
@@ -98,3 +100,26 @@ def test_unknown_config_version_is_refused_naming_the_known_ones(tmp_path):
 
 def test_schema_enum_names_the_0_5_dialect():
     assert SchemaVersion.LEAPP_0_5.value == "leapp-0.5"
+
+
+@pytest.mark.parametrize("version", ["0.5.2", "0.7.2"])
+def test_vendor_block_beside_a_leapp_bundle_holds_joints_and_changes_no_output(version, tmp_path):
+    import shutil
+
+    from leapp_ros.binding import compile_plan
+    directory = tmp_path / "mlp"
+    shutil.copytree(ROOT / version / "mlp", directory)
+    yaml_path = directory / "mlp.yaml"
+    yaml_path.write_text(yaml_path.read_text() + "\nrobot_defaults:\n  joints:\n"
+                         "    j_wrist: {default_pos: 0.1, stiffness: 20.0, damping: 0.5}\n"
+                         "    j_hip: {default_pos: 9.0, stiffness: 1.0, damping: 1.0}\n")
+    bundle = load_bundle(yaml_path)
+    assert list(bundle.vendor) == ["robot_defaults"]
+    _, record = _replay(version, "mlp")
+    engine = Engine(bundle)
+    for step in range(len(record["out:Policy/joint_pos"])):
+        got = engine.run({k[3:]: v[step] for k, v in record.items() if k.startswith("in:")})
+        np.testing.assert_array_equal(got["Policy/joint_pos"], record["out:Policy/joint_pos"][step])
+    target = compile_plan(bundle).outputs.targets[0]
+    assert target.joints == ("j_hip", "j_knee", "j_ankle", "j_toe", "j_wrist")  # j_hip stays the policy's
+    assert [(h.name, h.position) for h in target.held] == [("j_wrist", 0.1)]

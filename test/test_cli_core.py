@@ -8,7 +8,6 @@ import sys
 
 import numpy as np
 import pytest
-
 from conftest import shared_path
 
 
@@ -206,8 +205,8 @@ def test_run_interrupted_before_activation_reports_the_real_wait_and_exits_0(tmp
         began = time.monotonic()
         node = subprocess.Popen([sys.executable, "-m", "leapp_ros.cli.main", "run",
                                  str(shared_path("fixtures", "bundles", "anymal_like_flat")), "--transport", "dds",
-                                 "--param", "safety.allow_no_joint_limits:=true", "--log-level", "warning"], env={**os.environ, **env}, stderr=subprocess.PIPE,
-                                text=True)
+                                 "--param", "safety.allow_no_joint_limits:=true", "--log-level", "warning"],
+                                env={**os.environ, **env}, stderr=subprocess.PIPE, text=True)
         time.sleep(4.0)
         node.send_signal(signal.SIGINT)
         _, stderr = node.communicate(timeout=60)
@@ -215,3 +214,15 @@ def test_run_interrupted_before_activation_reports_the_real_wait_and_exits_0(tmp
     assert node.returncode == 0, stderr
     match = re.search(r"interrupted before activation after ([0-9.]+) s", stderr)
     assert match and float(match.group(1)) <= elapsed and "Traceback" not in stderr, stderr
+
+
+def test_run_without_cyclonedds_is_one_line_and_exit_2():
+    """A machine without cyclonedds: `leapp-ros run --transport dds` says what to install (was a traceback, exit 1)."""
+    bundle = str(shared_path("fixtures", "bundles", "anymal_like_flat"))
+    code = ("import sys; sys.modules['cyclonedds'] = None  # as if not installed\n"
+            "from leapp_ros.cli.main import main; sys.exit(main(sys.argv[1:]))")
+    result = subprocess.run([sys.executable, "-c", code, "run", bundle, "--transport", "dds"], capture_output=True,
+                            text=True, timeout=120)
+    lines = result.stderr.strip().splitlines()
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+    assert lines[-1].startswith("leapp-ros run: error: the DDS transport needs cyclonedds: pip install cyclonedds==")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from conftest import GOLDEN_BUNDLES, golden_frames, shared_path
+
 from leapp_ros.bundle import load_bundle
 from leapp_ros.engine import Engine, EngineError
 

@@ -6,7 +6,6 @@ import json
 
 import pytest
 import yaml
-
 from export_helpers import ANYMAL_RUN, ANYMAL_RUN_DIR, load_fixture_agent_yaml, load_fixture_env_yaml
 
 pytestmark = pytest.mark.skipif(not ANYMAL_RUN.is_dir(), reason=f"shared fixtures not found at {ANYMAL_RUN}")
@@ -106,8 +105,9 @@ def test_gains_file_and_no_validation(tmp_path):
     doc = yaml.safe_load((bundle / "g.yaml").read_text())
     assert doc["models"][TASK]["parameters"]["backend"] == "onnx"
 
-    from leapp_ros.engine import Engine
     import numpy as np
+
+    from leapp_ros.engine import Engine
 
     engine = Engine.load(bundle)
     inputs = {p.key: np.zeros(p.shape, dtype=p.dtype) for p in engine.bundle.inputs}
@@ -124,8 +124,8 @@ def _urdf(names: list[str]) -> str:
     joints = "".join(f'<joint name="{n}" type="revolute"><parent link="base"/><child link="l{i}"/>'
                      f'<limit lower="-1" upper="1" effort="80" velocity="7.5"/></joint>' for i, n in enumerate(names))
     links = "".join(f'<link name="l{i}"/>' for i in range(len(names)))
-    return f'<robot name="anymal"><link name="base"/>{links}<joint name="fixed_imu" type="fixed"><parent link="base"/>' \
-           f'<child link="l0"/></joint>{joints}</robot>'
+    fixed = '<joint name="fixed_imu" type="fixed"><parent link="base"/><child link="l0"/></joint>'
+    return f'<robot name="anymal"><link name="base"/>{links}{fixed}{joints}</robot>'
 
 
 JOINT_CASES = {  # --joint_names content, URDF joints (None: no --urdf), expected culprit

@@ -6,9 +6,16 @@ import json
 
 import numpy as np
 import pytest
-
-from export_helpers import (ANYMAL_RUN, EXAMPLE_BUNDLES, EXAMPLE_TASK, agent_cfg, anymal_like_env,
-                            comparable_contract, contract_differences, write_run_dir)
+from export_helpers import (
+    ANYMAL_RUN,
+    EXAMPLE_BUNDLES,
+    EXAMPLE_TASK,
+    agent_cfg,
+    anymal_like_env,
+    comparable_contract,
+    contract_differences,
+    write_run_dir,
+)
 
 pytestmark = pytest.mark.skipif(not EXAMPLE_BUNDLES.is_dir(), reason=f"shared fixtures not found at {EXAMPLE_BUNDLES}")
 
@@ -27,7 +34,8 @@ EXAMPLES = {
 def _export(tmp, name, method, env, agent, dims, **extra):
     from leapp_export.rsl_rl import RslRlExportOptions, export_rsl_rl
 
-    run = write_run_dir(tmp / name, env, agent, dims, 12, seed=len(name), normalizer=agent["actor"]["obs_normalization"])
+    run = write_run_dir(tmp / name, env, agent, dims, 12, seed=len(name),
+                        normalizer=agent["actor"]["obs_normalization"])
     options = RslRlExportOptions(task=EXAMPLE_TASK, checkpoint=str(run), joint_names=JOINTS, export_task_name=name,
                                  export_method=method, export_save_path=str(tmp / "out"), **extra)
     return run, export_rsl_rl(options)
@@ -102,17 +110,19 @@ def test_lstm_height_scan_contract(lstm_export):
     assert inputs["height_scanner_ray_hits_w"]["kind"] == "state/sensor/ray_hit_position"
     assert inputs["actor_state_0_in"]["shape"] == [1, 1, 16] and inputs["actor_state_1_in"]["shape"] == [1, 1, 16]
     assert doc["pipeline"]["feedback_flow"] == {
-        f"{EXAMPLE_TASK}/{s}_out": [f"{EXAMPLE_TASK}/{s}_in"] for s in ("actor_state_0", "actor_state_1", "last_action")}
+        f"{EXAMPLE_TASK}/{s}_out": [f"{EXAMPLE_TASK}/{s}_in"]
+        for s in ("actor_state_0", "actor_state_1", "last_action")}
 
 
 def test_lstm_height_scan_matches_independent_reference(lstm_export):
     """Engine outputs vs the rsl_rl actor (loaded by OnPolicyRunner.load) on observations computed here by hand."""
     import torch
-    from leapp_ros.engine import Engine
+    from export_helpers import _ShapeOnlyEnv
+    from export_helpers import agent_cfg as make_agent
     from rsl_rl.runners import OnPolicyRunner
     from tensordict import TensorDict
 
-    from export_helpers import _ShapeOnlyEnv, agent_cfg as make_agent
+    from leapp_ros.engine import Engine
 
     run, bundle = lstm_export
     cfg = make_agent("lstm", True, [32])

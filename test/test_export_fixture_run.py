@@ -7,7 +7,6 @@ import json
 import numpy as np
 import pytest
 import yaml
-
 from export_helpers import ANYMAL_RUN, ANYMAL_RUN_DIR, comparable_contract, contract_differences
 
 pytestmark = pytest.mark.skipif(not ANYMAL_RUN.is_dir(), reason=f"shared fixtures not found at {ANYMAL_RUN}")

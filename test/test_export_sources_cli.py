@@ -6,7 +6,6 @@ import json
 
 import pytest
 import yaml
-
 from export_sources_helpers import JOINTS, REFERENCE, write_params
 
 pytestmark = [pytest.mark.skipif(not REFERENCE.is_file(), reason=f"shared fixtures not found at {REFERENCE}")]

@@ -9,9 +9,16 @@ import json
 import numpy as np
 import pytest
 import yaml
-
-from export_sources_helpers import (NUM_ACTIONS, OBS_DIM, REFERENCE, contract_vs_rsl_rl, engine_vs_library,
-                                    export_options, perturb, write_params)
+from export_sources_helpers import (
+    NUM_ACTIONS,
+    OBS_DIM,
+    REFERENCE,
+    contract_vs_rsl_rl,
+    engine_vs_library,
+    export_options,
+    perturb,
+    write_params,
+)
 
 pytestmark = [pytest.mark.skipif(not REFERENCE.is_file(), reason=f"shared fixtures not found at {REFERENCE}")]
 pytest.importorskip("rl_games", reason="rl_games not installed (pip install rl-games==1.6.5)")

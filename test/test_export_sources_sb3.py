@@ -8,12 +8,20 @@ import json
 import numpy as np
 import pytest
 import yaml
-
-from export_sources_helpers import (NUM_ACTIONS, OBS_DIM, REFERENCE, contract_vs_rsl_rl, engine_vs_library,
-                                    export_options, perturb, write_params)
+from export_sources_helpers import (
+    NUM_ACTIONS,
+    OBS_DIM,
+    REFERENCE,
+    contract_vs_rsl_rl,
+    engine_vs_library,
+    export_options,
+    perturb,
+    write_params,
+)
 
 pytestmark = [pytest.mark.skipif(not REFERENCE.is_file(), reason=f"shared fixtures not found at {REFERENCE}")]
-pytest.importorskip("stable_baselines3", reason="stable-baselines3 not installed (pip install stable-baselines3==2.9.2)")
+pytest.importorskip("stable_baselines3",
+                    reason="stable-baselines3 not installed (pip install stable-baselines3==2.9.2)")
 
 # What Isaac Lab dumps as params/agent.yaml for its sb3_cfg_entry_point (sb3_ppo_cfg.yaml; dumped before
 # process_sb3_cfg, so activation_fn stays the string "nn.ELU").

@@ -7,9 +7,16 @@ import json
 
 import pytest
 import yaml
-
-from export_sources_helpers import (NUM_ACTIONS, OBS_DIM, REFERENCE, contract_vs_rsl_rl, engine_vs_library,
-                                    export_options, perturb, write_params)
+from export_sources_helpers import (
+    NUM_ACTIONS,
+    OBS_DIM,
+    REFERENCE,
+    contract_vs_rsl_rl,
+    engine_vs_library,
+    export_options,
+    perturb,
+    write_params,
+)
 
 pytestmark = [pytest.mark.skipif(not REFERENCE.is_file(), reason=f"shared fixtures not found at {REFERENCE}")]
 skrl = pytest.importorskip("skrl", reason="skrl not installed (pip install skrl==2.1.1)")

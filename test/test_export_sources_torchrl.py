@@ -6,9 +6,17 @@ from __future__ import annotations
 import json
 
 import pytest
-
-from export_sources_helpers import (NUM_ACTIONS, OBS_DIM, REFERENCE, contract_vs_rsl_rl, engine_vs_library,
-                                    export_options, make_torchrl_actor, perturb, write_params)
+from export_sources_helpers import (
+    NUM_ACTIONS,
+    OBS_DIM,
+    REFERENCE,
+    contract_vs_rsl_rl,
+    engine_vs_library,
+    export_options,
+    make_torchrl_actor,
+    perturb,
+    write_params,
+)
 
 pytestmark = [pytest.mark.skipif(not REFERENCE.is_file(), reason=f"shared fixtures not found at {REFERENCE}")]
 pytest.importorskip("torchrl", reason="torchrl not installed (pip install torchrl==0.14.1)")

@@ -6,12 +6,12 @@ import numpy as np
 import pytest
 from gpu_helpers import require_cuda
 
+from leapp_ros.bench.synthetic_bundles import write_bundle
 from leapp_ros.bundle import load_bundle
 from leapp_ros.engine import BackendOptions, Engine
 from leapp_ros.engine.autoselect import random_feeds
 from leapp_ros.engine.backends import create_backend
 from leapp_ros.engine.backends.parity import TOLERANCE, check_node
-from leapp_ros.bench.synthetic_bundles import write_bundle
 
 SMALL = {"width": 64, "scan_points": 187, "hidden": 32}
 

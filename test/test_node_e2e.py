@@ -3,14 +3,26 @@ transport: `leapp-ros run --transport dds` and the rclpy lifecycle node (Fast DD
 
 from __future__ import annotations
 
-
 import numpy as np
 import pytest
-
-from binding_helpers import FIXTURE_BUNDLES, JOINTS_12, fixture_bundle_dirs, write_g1_like_bundle, \
-    write_passthrough_bundle
-from node_helpers import FakeRobot, RobotState, align, expected_outputs, joint_names, read_lines_until, start_node, \
-    stop_node, wait_for
+from binding_helpers import (
+    FIXTURE_BUNDLES,
+    JOINTS_12,
+    fixture_bundle_dirs,
+    write_g1_like_bundle,
+    write_passthrough_bundle,
+)
+from node_helpers import (
+    FakeRobot,
+    RobotState,
+    align,
+    expected_outputs,
+    joint_names,
+    read_lines_until,
+    start_node,
+    stop_node,
+    wait_for,
+)
 from transport_helpers import dds_env  # noqa: F401 - module fixture: loopback CYCLONEDDS_URI + unique domain
 
 from leapp_ros.bundle import load_bundle

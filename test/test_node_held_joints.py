@@ -6,7 +6,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import yaml
-
 from binding_helpers import JOINTS_12, write_passthrough_bundle
 from node_helpers import EXTRA_JOINTS, FakeRobot, RobotState, start_node, stop_node, wait_for
 from transport_helpers import dds_env  # noqa: F401 - module fixture: loopback CYCLONEDDS_URI + unique domain
@@ -51,7 +50,8 @@ def test_vendor_block_holds_the_joints_the_policy_does_not_drive(tmp_path):
     assert sources[policy[0]] == "policy output 'joint_pos'"
     assert sources[HEAD] == "held at -0.3 (vendor block 'robot_defaults')"
     text = format_binding_plan(plan)
-    assert "Held joints" in text and f"{GRIPPER:<28} position 0.02, kp 50, kd 2  (vendor block 'robot_defaults')" in text
+    assert "Held joints" in text
+    assert f"{GRIPPER:<28} position 0.02, kp 50, kd 2  (vendor block 'robot_defaults')" in text
     whole = next(b for b in plan.inputs.bindings if b.port.name == "whole_robot_joint_pos")
     assert whole.elements == target.joints and not whole.feeds_engine
     assert "robot/whole_robot_joint_pos" not in plan.inputs.engine_inputs
@@ -74,7 +74,8 @@ def test_parameters_add_override_or_replace_the_vendor_block(tmp_path, params, e
 
 
 @pytest.mark.parametrize("vendor, params, message", [
-    ({}, {"held_joints.lidar_spin.position": 0.5}, r"held joint 'lidar_spin' .* has no kp .*held_joints\.lidar_spin\.kp"),
+    ({}, {"held_joints.lidar_spin.position": 0.5},
+     r"held joint 'lidar_spin' .* has no kp .*held_joints\.lidar_spin\.kp"),
     ({"defaults": {"joint_names": [LIDAR], "default_joint_pos": ["x"], "stiffness": 1.0, "damping": 0.1}}, {},
      r"held joint 'lidar_spin' \(vendor block 'defaults'\): position must be a finite number"),
     ({}, {"held_joints.lidar_spin.kp": 1.0}, r"held joint 'lidar_spin' .* has no default position"),
@@ -111,27 +112,32 @@ def test_node_commands_the_whole_robot(dds_env, tmp_path, node_transport):  # no
     params = {"safety.ramp_in_duration_s": 1.0, "safety.ramp_in_velocity_cap": 1.0e6,
               "held_joints.lidar_spin.position": 0.4, "held_joints.lidar_spin.kp": 3.0,
               "held_joints.lidar_spin.kd": 0.2}
+    joints = [*policy, GRIPPER, HEAD, LIDAR]
+    final = {GRIPPER: 0.02, HEAD: -0.3, LIDAR: 0.4}
+    settled = np.array([state.position[j] for j in policy] + list(final.values()))
+
+    def done() -> bool:  # a loaded machine may hold a moment on a late message: wait for the settled command
+        last = targets.messages[-1] if targets.messages else None
+        return last is not None and len(last.data) == len(joints) and np.allclose(last.data, settled, atol=1e-6)
     node = start_node(path, dds_env, params=params, transport=node_transport)
     try:
-        got = wait_for(lambda: len(targets.messages) >= 100 or node.poll() is not None, timeout=40)
+        got = wait_for(lambda: (len(targets.messages) >= 60 and done()) or node.poll() is not None, timeout=60)
         running = targets.snapshot()
         gains = kp.snapshot()
     finally:
         code, output = stop_node(node)
         robot.close()
     assert got and code == 0, output[-3000:]
-    joints = [*policy, GRIPPER, HEAD, LIDAR]
-    final = {GRIPPER: 0.02, HEAD: -0.3, LIDAR: 0.4}
     data = np.array([m.data for m in running])
     assert data.shape[1] == len(joints), output[-2000:]
     # settled: policy joints = the passthrough of measured positions, held joints at their default
-    np.testing.assert_allclose(data[-1], [state.position[j] for j in policy] + list(final.values()), atol=1e-6)
+    np.testing.assert_allclose(data[-1], settled, atol=1e-6)
     # ramped in: the first command of a held joint is near its measured position, not a jump to the default
     for name, default in final.items():
         column = data[:, joints.index(name)]
         measured = state.position[name]
         assert abs(column[0] - measured) < abs(default - measured) * 0.5, (name, column[:5], measured, default)
-        assert np.all(np.diff(column) * np.sign(default - measured) >= -1e-9), name  # monotone towards the default
+        assert np.max(np.abs(np.diff(column))) < abs(default - measured) * 0.5, (name, column[:8])  # no jump
     assert "Held joints" in output and "whole robot" in output, output[-3000:]
     np.testing.assert_allclose(np.asarray(gains[0].data)[-3:], [50.0, 20.0, 3.0])
 

@@ -7,7 +7,6 @@ import time
 
 import numpy as np
 import pytest
-
 from binding_helpers import FIXTURE_BUNDLES, JOINTS_12, write_passthrough_bundle
 from node_helpers import FakeRobot, RobotState, align, expected_outputs, joint_names, start_node, stop_node, wait_for
 from transport_helpers import dds_env  # noqa: F401 - module fixture: loopback CYCLONEDDS_URI + unique domain
@@ -102,7 +101,8 @@ def _latched_urdf(robot: FakeRobot):
                      for i, j in enumerate(JOINTS_12))
     links = "".join(f'<link name="l{i}"/>' for i in range(len(JOINTS_12)))
     publisher = robot.transport.create_publisher("robot_description", "std_msgs/msg/String", LATCHED)
-    publisher.publish(robot.new("std_msgs/msg/String", data=f'<robot name="r"><link name="base"/>{links}{joints}</robot>'))
+    urdf = f'<robot name="r"><link name="base"/>{links}{joints}</robot>'
+    publisher.publish(robot.new("std_msgs/msg/String", data=urdf))
     return publisher  # close it after the test: the robot fixture is shared and later nodes must not see these limits
 
 

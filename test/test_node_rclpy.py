@@ -17,7 +17,6 @@ from typing import Any
 
 import numpy as np
 import pytest
-
 from binding_helpers import JOINTS_12, write_passthrough_bundle
 from node_helpers import REPO_ROOT, ROS_LOG_ENV, FakeRobot, Received, rclpy_or_skip, start_node, stop_node, wait_for
 from transport_helpers import dds_env  # noqa: F401 - module fixture: loopback CYCLONEDDS_URI + unique domain
@@ -34,7 +33,6 @@ class RosClient:
     def __init__(self) -> None:
         import rclpy
         from rclpy.executors import SingleThreadedExecutor
-
         from rclpy.signals import SignalHandlerOptions
 
         self.rclpy = rclpy

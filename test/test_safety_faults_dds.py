@@ -11,10 +11,16 @@ from typing import Any
 
 import numpy as np
 import pytest
-
 from conftest import shared_path
-from safety_helpers import (ENABLE_TYPE, NODE_PARAMETERS, POSITION_LIMIT, Harness, NodeProcess, bad_policy_bundle,
-                            write_params_file)
+from safety_helpers import (
+    ENABLE_TYPE,
+    NODE_PARAMETERS,
+    POSITION_LIMIT,
+    Harness,
+    NodeProcess,
+    bad_policy_bundle,
+    write_params_file,
+)
 from transport_helpers import loopback_dds_environment
 
 pytestmark = pytest.mark.timeout(240)
@@ -81,7 +87,8 @@ RECOVERABLE_INPUT_FAULTS = [
     ("stale_joint_states", {"joint_states": False}, STALE_TICKS, "stale_input"),
     ("imu_stale", {"imu": False}, STALE_TICKS, "stale_input"),
     ("odom_stale", {"odom": False}, STALE_TICKS, "stale_input"),
-    ("publisher_death", {"joint_states": False, "imu": False, "odom": False, "cmd_vel": False}, STALE_TICKS, "stale_input"),
+    ("publisher_death", {"joint_states": False, "imu": False, "odom": False, "cmd_vel": False}, STALE_TICKS,
+     "stale_input"),
     ("required_joint_missing", {"drop_joint": "RH_KFE"}, 1, "rejected_input"),
     ("nan_position", {"nan_joint": "LF_KFE"}, 1, "rejected_input"),
     ("partial_message", {"partial": True}, STALE_TICKS, "stale_input"),  # positions only: the velocity port goes stale

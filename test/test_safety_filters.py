@@ -2,9 +2,9 @@
 
 import numpy as np
 import pytest
+from safety_helpers import toy_limits
 
 from leapp_ros.safety import LimitClamp, RampIn, first_non_finite
-from safety_helpers import toy_limits
 
 
 @pytest.mark.parametrize("values, index", [

@@ -4,11 +4,17 @@ import math
 
 import numpy as np
 import pytest
+from safety_helpers import JOINTS, URDF
 
 from leapp_ros.errors import ConfigurationError
-from leapp_ros.safety import (JointLimits, build_supervisor, parse_parameter_limits, parse_urdf_limits,
-                              resolve_limits, WatchedInput)
-from safety_helpers import JOINTS, URDF
+from leapp_ros.safety import (
+    JointLimits,
+    WatchedInput,
+    build_supervisor,
+    parse_parameter_limits,
+    parse_urdf_limits,
+    resolve_limits,
+)
 
 
 @pytest.mark.parametrize("joint, lower, upper, velocity, effort, continuous, source", [

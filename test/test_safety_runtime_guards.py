@@ -3,11 +3,13 @@ immediate stops void a tick in flight, limits required (or the step bound), untr
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from safety_helpers import JOINTS, LOWER, UPPER, Driver, make_supervisor
 
 from leapp_ros.errors import ConfigurationError
 from leapp_ros.safety import Cause, JointLimits, SafetyState, SafetySupervisor, WatchedInput
 from leapp_ros.safety.supervisor import PolicyAction
-from safety_helpers import JOINTS, Driver, make_supervisor
 
 SUBSET = ("hip", "knee")  # a gain output covering 2 of the 3 joints
 
@@ -53,19 +55,40 @@ def test_gain_maxima_per_joint_and_hold_gains_checked():
         make_supervisor(max_kp=-1.0)
 
 
-@pytest.mark.parametrize("cause", [Cause.ENGINE_FAULT, Cause.INFERENCE_OVERRUN])
-def test_engine_fault_and_overrun_hold_until_enabled_then_ramp_in(cause):
+def test_engine_fault_holds_until_enabled_then_ramp_in():
     d = Driver(make_supervisor(auto_recover=True))
     d.activate()
     d.tick()
     d.sup.begin_tick(d.now, d.position, d.velocity)
-    cmd = d.sup.end_tick(None, fault=(cause, "RuntimeError: boom"))
-    assert (d.sup.state, d.sup.cause, cmd.mode.value) == (SafetyState.HOLD, cause, "hold")
-    d.run(50)
+    cmd = d.sup.end_tick(None, fault=(Cause.ENGINE_FAULT, "RuntimeError: boom"))
+    assert (d.sup.state, d.sup.cause, cmd.mode.value) == (SafetyState.HOLD, Cause.ENGINE_FAULT, "hold")
+    d.run(300)
     assert d.sup.state is SafetyState.HOLD, "not left by itself"
     d.sup.enable()
     d.tick()
     assert d.sup.state is SafetyState.RAMP_IN and d.resets == 2  # the documented path: ramp-in, policy reset
+
+
+def test_inference_overrun_recovers_like_a_deadline_burst_and_the_third_latches():
+    """An overrun is a timing fault: RAMP_IN (policy reset) once deadlines were kept for deadline_recover_s; the
+    deadline_latch_bursts-th timing fault since the last enable waits for the operator."""
+    d = Driver(make_supervisor(deadline_recover_s=0.2, deadline_latch_bursts=3))
+    d.activate()
+    for overrun in (1, 2, 3):
+        d.tick()
+        assert d.sup.state is SafetyState.ACTIVE
+        d.sup.begin_tick(d.now, d.position, d.velocity)
+        cmd = d.sup.fault_now(Cause.INFERENCE_OVERRUN, "a tick is blocked in inference for 250 ms")
+        assert (d.sup.state, d.sup.cause, cmd.mode.value) == (SafetyState.HOLD, Cause.INFERENCE_OVERRUN, "hold")
+        assert d.sup.end_tick(np.array([0.9, 0.4, 3.0]), d.kp, d.kd).mode.value == "hold"  # the late output: void
+        d.run(60)  # 0.6 s of kept deadlines: recovered (after 0.2 s) through RAMP_IN, then ACTIVE
+        if overrun < 3:
+            assert d.sup.state is SafetyState.ACTIVE and d.resets == overrun + 1, d.sup.state_text()
+            assert any(t.cause is Cause.RECOVERED for t in list(d.sup.log.recent)[-3:])
+    assert d.sup.state is SafetyState.HOLD and "latched until enabled" in d.sup.detail
+    d.run(100)
+    assert d.sup.state is SafetyState.HOLD
+    d.activate()  # the operator's enable clears the count
 
 
 @pytest.mark.parametrize("stop, state, mode", [("estop", SafetyState.ESTOP, "damp"),
@@ -127,3 +150,98 @@ def test_stream_fault_holds_while_it_lasts_and_blocks_enable():
     d.sup.set_stream_fault(None)
     d.run(3)
     assert d.sup.state in (SafetyState.RAMP_IN, SafetyState.ACTIVE)
+
+
+# ---------------------------------------------------------------- property: whatever the policy outputs
+HOSTILE = st.one_of(st.floats(allow_nan=True, allow_infinity=True, width=32),
+                    st.sampled_from([np.nan, np.inf, -np.inf, -40.0, 0.0, 1e30, -1e30, 5000.0]))
+
+
+def vectors(n: int, sane: st.SearchStrategy) -> st.SearchStrategy:
+    """Mostly plausible policy outputs (so that commands get through), one in four hostile anywhere."""
+    return mostly(st.lists(sane, min_size=n, max_size=n),
+                  st.lists(st.one_of(sane, HOSTILE), min_size=n, max_size=n)).map(np.array)
+
+
+def mostly(usual: st.SearchStrategy, rare: st.SearchStrategy) -> st.SearchStrategy:
+    return st.sampled_from([False] * 9 + [True]).flatmap(lambda r: rare if r else usual)
+
+
+WITHIN_MARGIN = st.tuples(st.floats(-1.05, 1.05), st.floats(-2.05, 0.55), st.floats(-20.0, 20.0)).map(np.array)
+TARGETS = mostly(WITHIN_MARGIN, st.one_of(st.none(), vectors(3, st.floats(-3.0, 3.0))))
+KP, KD = vectors(3, st.floats(0.0, 500.0)), vectors(3, st.floats(0.0, 50.0))
+SUBSET_KD = vectors(2, st.floats(0.0, 50.0))
+MEASURED = st.tuples(st.floats(-1.0, 1.0), st.floats(-2.0, 0.5), st.floats(-10.0, 10.0)).map(np.array)
+TICK = st.fixed_dictionaries({"targets": TARGETS, "kp": KP, "kd": KD,
+                              "subset_kd": SUBSET_KD, "measured": MEASURED, "enable": st.booleans(),
+                              "stop": mostly(st.none(), st.sampled_from(["estop", "release", "disable"]))})
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(ticks=st.lists(TICK, min_size=1, max_size=40))
+def test_every_published_number_is_checked_whatever_the_policy_outputs(ticks):
+    """Hostile targets and gains (NaN, inf, negative, huge), full and partial joint sets, stops from other threads:
+    every command the supervisor lets out is finite, its gains within [0, max], its targets within the limits and,
+    from the policy, within the step bound; subset gains go out only with a policy command that passed them."""
+    sup = make_supervisor(max_kp=500.0, max_kd=50.0, max_step_rad=0.4, ramp_in_duration_s=0.0,
+                          ramp_in_velocity_cap=1e6, ramp_in_tolerance=10.0)  # ACTIVE right after one ramp tick
+    d = Driver(sup)
+    maxima = np.full(2, 50.0)
+    for t in ticks:
+        d.position = t["measured"]
+        if t["enable"]:
+            sup.enable()
+        for name in d.fresh:
+            sup.watchdog.ledger.mark(name, d.now)
+        sup.watchdog.ledger.snapshot(d.now)
+        action = sup.begin_tick(d.now, d.position, d.velocity)
+        if t["stop"] == "estop":
+            sup.estop("test")
+        elif t["stop"] == "release":
+            sup.release_estop()
+        elif t["stop"] == "disable":
+            sup.disable("test")
+        ran = action is not PolicyAction.SKIP
+        gains = [("kd", t["subset_kd"], maxima, SUBSET)] if ran else ()
+        cmd = sup.end_tick(t["targets"] if ran else None, t["kp"] if ran else None, t["kd"] if ran else None, gains)
+        d.now += 0.01
+        if cmd is None:
+            continue
+        assert np.isfinite(cmd.position).all() and np.isfinite(cmd.kp).all() and np.isfinite(cmd.kd).all()
+        assert ((cmd.kp >= 0) & (cmd.kp <= 500.0)).all() and ((cmd.kd >= 0) & (cmd.kd <= 50.0)).all(), cmd.kp
+        assert ((cmd.position >= LOWER) & (cmd.position <= UPPER)).all(), cmd.position
+        if cmd.mode.value == "policy":
+            assert (np.abs(cmd.position - d.position) <= 0.4 + 1e-9).all()
+            subset = t["subset_kd"]  # published next to this command: it passed the same bounds
+            assert np.isfinite(subset).all() and ((subset >= 0) & (subset <= 50.0)).all(), subset
+
+
+# ---------------------------------------------------------------- stream trust in the input ledger
+@pytest.mark.parametrize("stamp_ahead_s, clock_ns, arrival", [
+    (0.05, 10 * 10**9, "accepted"),  # within the 0.1 s tolerance (clock skew between computers)
+    (0.5, 10 * 10**9, "dropped"),  # the spoofer
+    (0.5, 0, "accepted"),  # no clock yet (sim time before the first /clock): no future check
+])
+def test_future_stamps_are_dropped_counted_and_never_become_the_last_stamp(tmp_path, stamp_ahead_s, clock_ns,
+                                                                            arrival):
+    from binding_helpers import JOINTS_12, write_passthrough_bundle
+
+    from leapp_ros.binding import compile_plan
+    from leapp_ros.bundle import load_bundle
+    ros_types = pytest.importorskip("leapp_ros.transport.ros_types")
+    store = ros_types.get_ros_typestore("jazzy")
+
+    def joint_state(stamp_s):
+        m = ros_types.new_message(store, "sensor_msgs/msg/JointState",
+                                  {"name": JOINTS_12, "position": np.ones(12), "velocity": np.zeros(12)})
+        m.header.stamp.sec, m.header.stamp.nanosec = int(stamp_s), int(round((stamp_s % 1) * 1e9))
+        return m
+
+    plan = compile_plan(load_bundle(write_passthrough_bundle(tmp_path)[0]))
+    plan.inputs.future_tolerance_s = 0.1
+    topic = next(t for t in plan.inputs.topics if t.type_name == "sensor_msgs/msg/JointState")
+    now_s = clock_ns * 1e-9 or 10.0
+    assert plan.inputs.receive(topic, joint_state(now_s + stamp_ahead_s), clock_ns).value == arrival
+    assert topic.future == (arrival == "dropped")
+    if arrival == "dropped":  # the real driver, stamped now, right after: accepted (the spoofed stamp is not kept)
+        assert plan.inputs.receive(topic, joint_state(now_s + 0.001), clock_ns + 10**6).value == "accepted"

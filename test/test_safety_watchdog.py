@@ -5,10 +5,10 @@ import math
 
 import numpy as np
 import pytest
+from safety_helpers import Arrivals
 
 from leapp_ros.safety import DeadlineBurstDetector, InputWatchdog, stale_limit_s
 from leapp_ros.safety.watchdog import burst_sizes
-from safety_helpers import Arrivals
 
 
 def watchdog(max_age_s=0.03, ledger=None):

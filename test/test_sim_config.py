@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from types import SimpleNamespace as Msg
 
 import numpy as np
@@ -9,12 +10,13 @@ import pytest
 
 pytest.importorskip("mujoco", reason="mujoco is not installed (pip install mujoco)")
 
+from sim_helpers import REACH_ARM_XML  # noqa: E402
+
 from leapp_ros.errors import ConfigurationError  # noqa: E402
 from leapp_ros.sim import SimRobot  # noqa: E402
 from leapp_ros.sim.commands import CommandDecoder, CommandRejected  # noqa: E402
 from leapp_ros.sim.config_file import load_sim_file  # noqa: E402
 from leapp_ros.sim.settings import NODE_KEYS, SimNodeSettings  # noqa: E402
-from sim_helpers import REACH_ARM_XML  # noqa: E402
 
 JOINTS = ["shoulder_yaw", "shoulder_pitch", "elbow_pitch"]
 
@@ -122,3 +124,15 @@ def test_bad_gains_are_rejected(robot, data, culprit):
 def test_unknown_command_joint_is_a_configuration_error(robot):
     with pytest.raises(ConfigurationError, match="names joint 'wrist'"):
         CommandDecoder("std_msgs/msg/Float64MultiArray", robot.joints, ["shoulder_yaw", "wrist"])
+
+
+def test_franka_example_deploy_parameters_hold_the_sim_models_joint_ranges():
+    """docs/sim2sim.md runs the FR3 bundle with examples/franka_fr3/deploy.yaml: its limits are the MJCF ranges."""
+    pytest.importorskip("mujoco", reason="mujoco is not installed (pip install mujoco)")
+    from leapp_ros.demo.limits import mjcf_joint_limit_params
+    from leapp_ros.node import parameters as P
+
+    example = Path(__file__).resolve().parents[1] / "examples" / "franka_fr3"
+    params = P.load_params_file(str(example / "deploy.yaml"), "leapp_deploy")
+    limits = {k: v for k, v in params.items() if k.startswith("joint_limits.")}
+    assert limits == mjcf_joint_limit_params(example / "sim.yaml") and params["base_frame"] == "base_link"

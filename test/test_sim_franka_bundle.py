@@ -8,8 +8,9 @@ import pytest
 pytest.importorskip("mujoco", reason="mujoco is not installed (pip install mujoco)")
 ort = pytest.importorskip("onnxruntime", reason="onnxruntime is not installed (pip install onnxruntime)")
 
-from leapp_ros.sim import SimRobot, SimRobotConfig  # noqa: E402
 from sim_helpers import FR3_BUNDLE_YAML, FR3_JOINTS, require_fr3  # noqa: E402
+
+from leapp_ros.sim import SimRobot, SimRobotConfig  # noqa: E402
 
 POLICY_HZ = 30.0  # Isaac Lab reach: sim dt 1/60 x decimation 2; here 1/480 s x 16
 GRIPPER_DOWN_WXYZ = (0.0, 1.0, 0.0, 0.0)

@@ -1,4 +1,5 @@
-"""The real NVIDIA FR3 reach bundle drives the MuJoCo FR3 through the deploy node, over DDS, from PoseStamped targets."""
+"""The real NVIDIA FR3 reach bundle drives the MuJoCo FR3 through the deploy node, over DDS, from PoseStamped
+targets."""
 
 from __future__ import annotations
 
@@ -6,7 +7,6 @@ import time
 
 import numpy as np
 import pytest
-
 from conftest import REPO, shared_path
 from transport_helpers import dds_env  # noqa: F401 - module fixture: loopback CYCLONEDDS_URI + unique domain
 

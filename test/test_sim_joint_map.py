@@ -7,10 +7,10 @@ import pytest
 
 pytest.importorskip("mujoco", reason="mujoco is not installed (pip install mujoco)")
 
+from sim_helpers import BARE_JOINTS_XML, FLOATING_IMU_XML, FR3_JOINTS, SERVO_ARM_XML, model_from_xml, require_fr3  # noqa: E402
+
 from leapp_ros.errors import ConfigurationError  # noqa: E402
 from leapp_ros.sim import JointMap, SimRobot, SimRobotConfig  # noqa: E402
-from sim_helpers import (BARE_JOINTS_XML, FLOATING_IMU_XML, FR3_JOINTS, SERVO_ARM_XML,  # noqa: E402
-                         model_from_xml, require_fr3)
 
 
 @pytest.mark.parametrize("robot_names, mapping, expected", [

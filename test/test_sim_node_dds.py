@@ -10,9 +10,8 @@ import numpy as np
 import pytest
 
 pytest.importorskip("mujoco", reason="mujoco is not installed (pip install mujoco)")
-from transport_helpers import dds_env  # noqa: E402,F401
-
 from sim_helpers import REACH_ARM_XML, Latest, SimProcess, wait_for  # noqa: E402
+from transport_helpers import dds_env  # noqa: E402,F401
 
 pytestmark = pytest.mark.timeout(180)
 

@@ -7,9 +7,10 @@ import pytest
 
 pytest.importorskip("mujoco", reason="mujoco is not installed (pip install mujoco)")
 
+from sim_helpers import BARE_JOINTS_XML, FR3_JOINTS, model_from_xml, require_fr3  # noqa: E402
+
 from leapp_ros.errors import ConfigurationError  # noqa: E402
 from leapp_ros.sim import CommandDelay, SimRobot, SimRobotConfig, pd_torque  # noqa: E402
-from sim_helpers import BARE_JOINTS_XML, FR3_JOINTS, model_from_xml, require_fr3  # noqa: E402
 
 FR3_KP = [400.0] * 4 + [100.0] * 3  # Isaac Lab FRANKA_PANDA_HIGH_PD_CFG-like stiffness
 FR3_KD = [80.0] * 4 + [20.0] * 3

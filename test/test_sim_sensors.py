@@ -7,9 +7,10 @@ import pytest
 
 pytest.importorskip("mujoco", reason="mujoco is not installed (pip install mujoco)")
 
+from sim_helpers import FLOATING_IMU_XML, model_from_xml, require_fr3  # noqa: E402
+
 from leapp_ros.errors import ConfigurationError  # noqa: E402
 from leapp_ros.sim import SimRobot, SimRobotConfig, quat_order, reorder_quat  # noqa: E402
-from sim_helpers import FLOATING_IMU_XML, model_from_xml, require_fr3  # noqa: E402
 
 
 def _floating_robot(**kwargs) -> SimRobot:

@@ -7,8 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from transport_helpers import (FakePeer, assert_fields_equal, dds_env, message_from_dict,  # noqa: F401
-                               message_to_dict, wait_until)
+from transport_helpers import FakePeer, assert_fields_equal, dds_env, message_from_dict, message_to_dict, wait_until  # noqa: F401
 
 from leapp_ros.transport.base import DEFAULT, LATCHED, SENSOR_DATA
 

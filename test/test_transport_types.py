@@ -13,8 +13,7 @@ pytest.importorskip("rosbags", reason="rosbags not installed (pip install rosbag
 from leapp_ros.transport.base import DEFAULT, LATCHED, SENSOR_DATA, QosProfile  # noqa: E402
 from leapp_ros.transport.errors import TransportError  # noqa: E402
 from leapp_ros.transport.names import dds_topic_name, dds_type_name, resolve_topic  # noqa: E402
-from leapp_ros.transport.ros_types import (NUMPY_DTYPES, get_ros_typestore, new_message,  # noqa: E402
-                                           ros_type_hash)
+from leapp_ros.transport.ros_types import NUMPY_DTYPES, get_ros_typestore, new_message, ros_type_hash  # noqa: E402
 
 
 @pytest.mark.parametrize("name,node,ns,expected", [

@@ -12,9 +12,9 @@ from rsl_rl.env import VecEnv
 from tensordict import TensorDict
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # repo root: leapp_ros.sim
-from leapp_ros.sim import SimRobot, SimRobotConfig  # noqa: E402
-
 import task  # noqa: E402
+
+from leapp_ros.sim import SimRobot, SimRobotConfig  # noqa: E402
 
 
 def build_batched_model(num_envs: int, spacing: float = 1.0) -> mujoco.MjModel:

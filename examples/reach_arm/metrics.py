@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-
 import task
 
 
@@ -27,7 +26,7 @@ class ReachTrace:
     achieved: list[np.ndarray]
 
     @classmethod
-    def empty(cls) -> "ReachTrace":
+    def empty(cls) -> ReachTrace:
         return cls([], [], [])
 
     def add(self, t: float, commanded: np.ndarray, achieved: np.ndarray) -> None:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 LOWER, HIGHER = "lower", "higher"  # which direction is better
 SIGNIFICANT = 0.05  # relative change below which a metric is reported as unchanged
@@ -37,8 +38,8 @@ def metrics(document: dict[str, Any]) -> dict[str, tuple[float, str | None]]:
     for name, value in document.get("ratios", {}).items():
         _put(found, f"ratios.{name}", value, None)
     for section, fields in SECTIONS.items():
-        for field, direction in fields:
-            _put(found, f"{section}.{field}", _get(document.get(section), field), direction)
+        for field, section_direction in fields:
+            _put(found, f"{section}.{field}", _get(document.get(section), field), section_direction)
     return found
 
 
@@ -48,7 +49,7 @@ def diff(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
     rows = []
     for name in list(ma) + [n for n in mb if n not in ma]:
         va, vb = ma.get(name, (None, None))[0], mb.get(name, (None, None))[0]
-        direction = (ma.get(name) or mb.get(name))[1]
+        direction = (ma.get(name) or mb[name])[1]
         row: dict[str, Any] = {"metric": name, "a": va, "b": vb, "delta": None, "ratio": None, "verdict": None}
         if va is not None and vb is not None:
             row["delta"] = vb - va

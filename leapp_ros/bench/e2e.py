@@ -290,7 +290,7 @@ def run_sequenced(rate: float, seconds: float, mode: str, warmup: float = 3.0) -
               "--param", f"tick_on:={'joint_states' if mode == 'event' else 'timer'}",
               "--param", "diagnostics_period_s:=1.0",
               # measure the pipeline, not the safety policy: deadline bursts must not put the node in HOLD
-              "--param", "safety.deadline_burst:=1000000000", "--param", "safety.deadline_window:=1000000000",
+              "--param", "safety.deadline_burst:=100000", "--param", "safety.deadline_window:=100000",
               "--param", "safety.allow_no_joint_limits:=true"]  # a stand-in robot without a URDF
     node = subprocess.Popen([sys.executable, "-m", "leapp_ros.node.run_cli", str(bundle), "--transport", "dds",
                              "--discovery", "loopback", "--rate", str(rate), "--log-level", "warning", *params],
@@ -335,7 +335,7 @@ def run_sequenced(rate: float, seconds: float, mode: str, warmup: float = 3.0) -
                                  "max": last_diag.get(K.TICK_LATENCY_MAX_MS)},
         "node_achieved_rate_hz": last_diag.get(K.ACHIEVED_RATE_HZ),
         "node_safety_state": last_diag.get(K.SAFETY_STATE),
-        "cpu_count": os.cpu_count(),
+        "cpu_count": os.cpu_count(), "load_average": [round(x, 2) for x in os.getloadavg()],
     }
     if not got.size:
         result["node_output"] = output[-3000:]

@@ -11,8 +11,9 @@ from __future__ import annotations
 import math
 import threading
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -152,7 +153,7 @@ class FakeRobot:
         return self._gains.get(which)
 
     # ------------------------------------------------------------------ state out
-    def start(self) -> "FakeRobot":
+    def start(self) -> FakeRobot:
         self._thread = threading.Thread(target=self._run, name="fake-robot", daemon=True)
         self._thread.start()
         return self

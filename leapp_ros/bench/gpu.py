@@ -16,13 +16,16 @@ import json
 import platform
 import sys
 import time
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from leapp_ros.bundle import Bundle, load_bundle
-from leapp_ros.engine.autoselect import default_candidates, measure, random_feeds, time_ticks
+from leapp_ros.engine.autoselect import default_candidates, measure, time_ticks
 from leapp_ros.engine.backends import BackendOptions
+from leapp_ros.engine.backends.model_source import load_torch_module, model_bytes
 from leapp_ros.percentiles import percentiles
 
 
@@ -49,7 +52,7 @@ def raw_onnxruntime(bundle: Bundle, warmup: int, ticks: int, device: str) -> lis
     feeds = node_feeds(bundle, 8)
     so = session_options(BackendOptions())
     rows = []
-    cpu = ort.InferenceSession(str(node.model_path), sess_options=so, providers=["CPUExecutionProvider"])
+    cpu = ort.InferenceSession(model_bytes(node), sess_options=so, providers=["CPUExecutionProvider"])
     rows.append({"label": "raw onnxruntime cpu session.run", **stats(time_ticks(lambda f: cpu.run(None, f), feeds,
                                                                                    warmup, ticks))})
     preload_cuda_libraries(ort)
@@ -62,11 +65,11 @@ def raw_onnxruntime(bundle: Bundle, warmup: int, ticks: int, device: str) -> lis
     # error 900 and then aborted the process at session teardown (onnxruntime-gpu 1.31.1, H100; see docs).
     for graph in (False,):
         opts = {"device_id": "0", "use_tf32": "0", "enable_cuda_graph": "1" if graph else "0"}
-        sess = ort.InferenceSession(str(node.model_path), sess_options=so,
+        sess = ort.InferenceSession(model_bytes(node), sess_options=so,
                                     providers=[("CUDAExecutionProvider", opts), "CPUExecutionProvider"])
         if not graph:
             rows.append({"label": "raw onnxruntime cuda session.run (numpy)", "providers": sess.get_providers(),
-                         **stats(time_ticks(lambda f: sess.run(None, f), feeds, warmup, ticks))})
+                         **stats(time_ticks(partial(sess.run, None), feeds, warmup, ticks))})
         ins = {p.name: torch.from_numpy(feeds[0][p.name]).to(device) for p in node.inputs}
         outs = {p.name: torch.zeros(p.shape, dtype=getattr(torch, p.dtype.name), device=device) for p in node.outputs}
         binding = sess.io_binding()
@@ -90,10 +93,7 @@ def raw_torch(bundle: Bundle, warmup: int, ticks: int, device: str) -> list[dict
     import torch
 
     node = bundle.nodes[0]
-    if node.backend == "jit":
-        module = torch.jit.load(str(node.model_path), map_location=device).eval()
-    else:
-        module = torch.export.load(str(node.model_path)).module().to(device)
+    module = load_torch_module(torch, node, device)  # the verified bytes, as the engine loads them
     feeds = node_feeds(bundle, 1)
     static = [torch.from_numpy(feeds[0][p.name]).to(device) for p in node.inputs]
     rows = []
@@ -102,7 +102,7 @@ def raw_torch(bundle: Bundle, warmup: int, ticks: int, device: str) -> list[dict
         with torch.no_grad():
             module(*static)
         torch.cuda.synchronize()
-    rows.append({"label": "raw torch cuda eager module(*inputs)", **stats(time_ticks(eager, [None], warmup, ticks))})
+    rows.append({"label": "raw torch cuda eager module(*inputs)", **stats(time_ticks(eager, [{}], warmup, ticks))})
     stream = torch.cuda.Stream()
     with torch.cuda.stream(stream), torch.no_grad():
         for _ in range(3):
@@ -115,7 +115,7 @@ def raw_torch(bundle: Bundle, warmup: int, ticks: int, device: str) -> list[dict
     def replay(_feed):
         graph.replay()
         torch.cuda.synchronize()
-    rows.append({"label": "raw torch cuda graph replay", **stats(time_ticks(replay, [None], warmup, ticks))})
+    rows.append({"label": "raw torch cuda graph replay", **stats(time_ticks(replay, [{}], warmup, ticks))})
 
     # The floor for any runtime that must move inputs in and outputs out: the same graph plus one pinned H2D copy
     # per input and one D2H copy per output, captured too, with the numpy copies on the host side.
@@ -143,12 +143,13 @@ def raw_torch(bundle: Bundle, warmup: int, ticks: int, device: str) -> list[dict
         torch.cuda.synchronize()
         return [v.copy() for v in views_out]
     rows.append({"label": "raw torch cuda graph replay incl. per-port H2D/D2H copies",
-                 **stats(time_ticks(replay_with_copies, [None], warmup, ticks))})
+                 **stats(time_ticks(replay_with_copies, [{}], warmup, ticks))})
     return rows
 
 
 def environment() -> dict:
-    info = {"python": platform.python_version(), "machine": platform.machine(), "processor": platform.processor()}
+    info: dict[str, Any] = {"python": platform.python_version(), "machine": platform.machine(),
+                            "processor": platform.processor()}
     try:
         import onnxruntime
         info["onnxruntime"] = onnxruntime.__version__
@@ -160,7 +161,7 @@ def environment() -> dict:
         info["torch"] = torch.__version__
         if torch.cuda.is_available():
             p = torch.cuda.get_device_properties(0)
-            info.update(gpu=p.name, compute_capability=f"{p.major}.{p.minor}", cuda=torch.version.cuda)
+            info.update(gpu=p.name, compute_capability=f"{p.major}.{p.minor}", cuda=str(torch.version.cuda))
     except ImportError:
         pass
     try:
@@ -173,7 +174,8 @@ def environment() -> dict:
 
 def bench_bundle(path: Path, warmup: int, ticks: int, device: str) -> dict:
     bundle = load_bundle(path)
-    result = {"bundle": bundle.name, "path": str(path), "formats": sorted({n.backend for n in bundle.nodes})}
+    result: dict[str, Any] = {"bundle": bundle.name, "path": str(path),
+                              "formats": sorted({n.backend for n in bundle.nodes})}
     raw = []  # raw calls first: if the library itself crashes the process, the log shows it was not our path
     fmt = bundle.nodes[0].backend
     try:

@@ -11,6 +11,7 @@ rate: figures from a busy machine are not idle figures.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import signal
 import subprocess
@@ -24,6 +25,7 @@ from leapp_ros.bundle import Bundle, load_bundle
 from leapp_ros.engine import BackendOptions
 from leapp_ros.errors import LeappRosError
 from leapp_ros.percentiles import percentiles
+from leapp_ros.safety import SafetyState
 
 QS = (50, 90, 99, 99.9)
 ACTIVATE_TIMEOUT_S = 30.0
@@ -58,7 +60,7 @@ def measure_rate(bundle: Bundle, options: BackendOptions, rate_hz: float, second
     env = loopback_environment()
     domain = int(env["ROS_DOMAIN_ID"])
     robot = subprocess.Popen([sys.executable, "-m", "leapp_ros.bench.node_overhead", "--robot", str(bundle.yaml_path),
-                              "--rate", str(rate_hz)], env={**os.environ, **env}, stdout=subprocess.DEVNULL,
+                              "--rate", str(rate_hz)], env={**os.environ, **env}, stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True)
     transport = make_transport("dds", "leapp_bench_node", "/", discovery="loopback", domain_id=domain)
     node = None
@@ -68,6 +70,7 @@ def measure_rate(bundle: Bundle, options: BackendOptions, rate_hz: float, second
                                       "device": options.device, "threads": options.intra_op_threads,
                                       "tick_on": "joint_states" if mode == "event" else "timer",
                                       "enable_on_activate": True, "robot_description_topic": "",
+                                      "safety.allow_no_joint_limits": True,  # the stand-in robot has no URDF
                                       **(params or {})})
         node.configure()
         node.stats = TickProfile(capacity=int(seconds * rate_hz * 1.5) + 1000)  # the whole window, not a ring
@@ -78,11 +81,14 @@ def measure_rate(bundle: Bundle, options: BackendOptions, rate_hz: float, second
                 break
             except LeappRosError:
                 if time.monotonic() > give_up or robot.poll() is not None:
+                    tail = (robot.stderr.read() if robot.poll() is not None and robot.stderr else "")[-300:]
                     raise LeappRosError(f"the node never saw every input at {rate_hz:g} Hz: {node.last_error}; "
-                                        f"robot: {robot.poll()} {(robot.stderr.read() if robot.poll() else '')[-300:]}")
+                                        f"robot: {robot.poll()} {tail}") from None
                 time.sleep(0.05)
         supervisor = node.channels[0].supervisor
-        while supervisor.state.value != "ACTIVE":
+        stale_evidence: list[dict[str, Any]] = []
+        supervisor.log.add_listener(lambda transition: _stale_evidence(node, transition, stale_evidence))
+        while supervisor.state is not SafetyState.ACTIVE:
             if time.monotonic() > give_up:
                 raise LeappRosError(f"safety never reached ACTIVE at {rate_hz:g} Hz: {supervisor.state_text()}")
             time.sleep(0.05)
@@ -100,6 +106,7 @@ def measure_rate(bundle: Bundle, options: BackendOptions, rate_hz: float, second
         skipped = (loop.skipped - skipped0) if loop is not None else None
         transitions = [str(t) for t in list(supervisor.log.recent)[-(supervisor.log.count - transitions0):]] \
             if supervisor.log.count > transitions0 else []
+        state_end = supervisor.state_text()
         gc_runs = node._gc.collections
         describe = node.engine.describe()
         choice = node.engine_choice
@@ -108,23 +115,32 @@ def measure_rate(bundle: Bundle, options: BackendOptions, rate_hz: float, second
         if node is not None:
             node.shutdown()
         transport.shutdown()
+        robot_out = ""
         if robot.poll() is None:
             robot.send_signal(signal.SIGINT)
             try:
-                robot.wait(10)
+                robot_out, _ = robot.communicate(timeout=10)
             except subprocess.TimeoutExpired:
                 robot.kill()
     engine = stages[:, STAGES.index("engine")]
+    window_ns = (int(began * 1e9), int((began + window_s) * 1e9))
+    robot_gaps = [round(gap / 1e6, 1) for at, gap in _robot_gaps(robot_out) if window_ns[0] <= at <= window_ns[1]]
     result: dict[str, Any] = {
         "rate_hz": rate_hz, "mode": mode, "seconds": round(window_s, 2), "ticks": int(ticks),
         "achieved_hz": round(len(total) / window_s, 2),
         "node_overhead": _us(total - engine), "engine": _us(engine), "tick": _us(total),
         "stages": {name: _us(stages[:, i]) for i, name in enumerate(STAGES)},
         # late: deadlines skipped plus ticks that ended after their period, over every deadline in the window
-        "late_ticks": misses, "late_fraction": round(misses / (ticks + skipped), 6) if misses is not None and ticks
+        "late_ticks": misses,
+        "late_fraction": round(misses / (ticks + skipped), 6) if misses is not None and skipped is not None and ticks
         else None,
         "skipped_deadlines": skipped,
         "safety_transitions": len(transitions), "transitions": transitions,
+        "stale_evidence": stale_evidence,
+        # the stand-in robot's own stalls (publish cycles more than 50 ms apart, ms) in the window: a stale-input
+        # HOLD with a robot gap above the limit is the safety layer catching a silent sender, as it must
+        "robot_publish_gaps_over_50ms": robot_gaps,
+        "safety_state_end": state_end,
         "gc_collections_between_ticks": gc_runs, "backend": describe, "backend_choice": choice,
         "realtime": realtime, "machine_before": before, "machine_after": machine_state()}
     if mode == "event":
@@ -132,9 +148,33 @@ def measure_rate(bundle: Bundle, options: BackendOptions, rate_hz: float, second
     return result
 
 
+def _robot_gaps(output: str) -> list[tuple[int, int]]:
+    for line in reversed(output.strip().splitlines()):
+        try:
+            return [tuple(g) for g in json.loads(line)["publish_gaps_over_50ms"]]
+        except (ValueError, KeyError, TypeError):
+            continue
+    return []
+
+
+def _stale_evidence(node: Any, transition: Any, found: list[dict[str, Any]]) -> None:
+    """At a stale-input HOLD: per topic, the newest message's age since arrival, since the sender's header stamp, and
+    its transit time (arrival minus stamp; one clock on one machine). A short transit means the message was sent
+    late (the sender stalled); a long one that it was late on its way in (transport or the node's receive side)."""
+    if transition.cause.value != "stale_input" or node.plan is None:
+        return
+    now = node.transport.now_ns()
+    found.append({"transition": str(transition), "topics": {
+        t.topic: {"arrival_age_ms": round((now - t.bindings[0].received_ns) / 1e6, 1),
+                  "stamp_age_ms": round((now * 1e-9 - t.last_stamp_s) * 1e3, 1) if t.last_stamp_s > 0 else None,
+                  "transit_ms": round((t.bindings[0].received_ns * 1e-9 - t.last_stamp_s) * 1e3, 1)
+                  if t.last_stamp_s > 0 else None}
+        for t in node.plan.inputs.topics}})
+
+
 def run_node_overhead(bundle: Bundle, options: BackendOptions, rates: list[float], seconds: float,
                       mode: str = "timer", params: dict[str, Any] | None = None) -> dict[str, Any]:
-    return {"mode": mode, "seconds_per_rate": seconds, "rates": [
+    return {"mode": mode, "seconds_per_rate": seconds, "parameters": dict(params or {}), "rates": [
         measure_rate(bundle, options, rate, seconds, mode, params=params) for rate in rates]}
 
 
@@ -146,7 +186,8 @@ def format_node(section: dict[str, Any]) -> list[str]:
     for r in section["rates"]:
         late = "-" if r["late_ticks"] is None else f"{r['late_ticks']} ({100 * r['late_fraction']:.3f}%)"
         lines.append(f"{r['rate_hz']:>7g} {r['ticks']:>7} {r['node_overhead']['p50_us']:>9.1f}/"
-                     f"{r['node_overhead']['p99_us']:<10.1f} {r['engine']['p50_us']:>8.1f}/{r['engine']['p99_us']:<9.1f}"
+                     f"{r['node_overhead']['p99_us']:<10.1f} {r['engine']['p50_us']:>8.1f}/"
+                     f"{r['engine']['p99_us']:<9.1f}"
                      f" {late:>13} {r['safety_transitions']:>7}  {r['machine_before']['load_average']}")
     return lines
 
@@ -169,7 +210,13 @@ def run_robot(bundle_path: str, rate_hz: float) -> int:
                       for topic, type_name, msg in topic_messages(plan, transport.new_message)]
         period = int(1e9 / rate_hz)
         deadline = time.monotonic_ns()
+        last = deadline
+        gaps: list[tuple[int, int]] = []  # (monotonic ns, gap ns) of publish cycles more than 50 ms apart
         while not stop:
+            cycle = time.monotonic_ns()
+            if cycle - last > 50_000_000:
+                gaps.append((cycle, cycle - last))
+            last = cycle
             stamp = transport.now_ns()
             for publisher, msg in publishers:
                 set_stamp(msg, stamp)
@@ -182,6 +229,7 @@ def run_robot(bundle_path: str, rate_hz: float) -> int:
                 deadline = time.monotonic_ns()  # far behind (the machine stalled): realign, do not burst
     finally:
         transport.shutdown()
+    print(json.dumps({"publish_gaps_over_50ms": gaps}), flush=True)  # the bench reads the ones in its window
     return 0
 
 

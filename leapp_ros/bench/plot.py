@@ -23,12 +23,13 @@ def write_histogram(samples_ns: dict[str, np.ndarray], path: str | Path, title: 
     us = {label: np.asarray(values, dtype=np.float64) / 1e3 for label, values in samples_ns.items() if len(values)}
     low = max(min(float(v.min()) for v in us.values()), 1e-3)
     high = max(float(v.max()) for v in us.values())
-    bins = np.geomspace(low, high * 1.0001 if high > low else low * 2, 80)
+    bins = np.geomspace(low, high * 1.0001 if high > low else low * 2, 80).tolist()
     figure, axes = plt.subplots(figsize=(9, 5), dpi=110)
     try:
         for index, (label, values) in enumerate(us.items()):
             colour = f"C{index % 10}"
-            p50, p99 = percentiles(values).values()
+            p = percentiles(values)
+            p50, p99 = float(p["p50"] or 0.0), float(p["p99"] or 0.0)  # every runtime here has samples
             axes.hist(values, bins=bins, histtype="step", linewidth=1.5, color=colour,
                       label=f"{label}: p50 {p50:.1f} us, p99 {p99:.1f} us")
             axes.axvline(p50, color=colour, linestyle="-", alpha=0.4)

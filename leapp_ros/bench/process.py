@@ -36,7 +36,7 @@ class ProcessMeter:
         times = self._process.cpu_times()
         return times.user + times.system
 
-    def start(self) -> "ProcessMeter":
+    def start(self) -> ProcessMeter:
         self._wall0, self._cpu0 = time.perf_counter(), self._cpu_s()
         return self
 
@@ -49,7 +49,7 @@ class ProcessMeter:
                        "threads": self._process.num_threads()}
         return self._entry
 
-    def __enter__(self) -> "ProcessMeter":
+    def __enter__(self) -> ProcessMeter:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 
 from leapp_ros.bundle import Bundle
 from leapp_ros.engine import BackendOptions
+from leapp_ros.engine.backends.model_source import model_bytes
 
 
 @dataclass
@@ -68,7 +69,7 @@ def raw_onnxruntime_runtimes(bundle: Bundle, options: BackendOptions,
     node = bundle.nodes[0]
     cpu_options = BackendOptions(intra_op_threads=options.intra_op_threads,
                                  graph_optimization=options.graph_optimization)
-    session = ort.InferenceSession(str(node.model_path), sess_options=session_options(cpu_options),
+    session = ort.InferenceSession(model_bytes(node), sess_options=session_options(cpu_options),
                                    providers=["CPUExecutionProvider"])
     feed = {p.name: frame[p.key] if p.key in frame else np.array(bundle.initial_value(p.key))
             for p in node.inputs}

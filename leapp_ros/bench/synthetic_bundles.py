@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import yaml
@@ -75,7 +76,8 @@ def onnx_model(kind: str, weights: dict, scan_points: int, hidden: int):
 
     f32 = TensorProto.FLOAT
     inputs = [helper.make_tensor_value_info(n, f32, [1, d]) for n, d in PROPRIO]
-    inits, nodes = [], []
+    inits: list[Any] = []  # onnx TensorProto initialisers
+    nodes: list[Any] = []  # onnx NodeProto
     proprio = [n for n, _ in PROPRIO] + ["last_action_in"]
     inputs.append(helper.make_tensor_value_info("last_action_in", f32, [1, JOINTS]))
     nodes.append(helper.make_node("Concat", proprio, ["obs"], axis=1))
@@ -88,7 +90,9 @@ def onnx_model(kind: str, weights: dict, scan_points: int, hidden: int):
     else:
         inputs.append(helper.make_tensor_value_info("actor_state_in", f32, [1, 1, hidden]))
         g = weights["gru"]
-        reorder = lambda a: np.concatenate([a[hidden:2 * hidden], a[:hidden], a[2 * hidden:]])  # r,z,n -> z,r,n
+
+        def reorder(a: np.ndarray) -> np.ndarray:  # gate order r,z,n -> z,r,n
+            return np.concatenate([a[hidden:2 * hidden], a[:hidden], a[2 * hidden:]])
         inits += [numpy_helper.from_array(reorder(g["w_ih"])[None], "gru.W"),
                   numpy_helper.from_array(reorder(g["w_hh"])[None], "gru.R"),
                   numpy_helper.from_array(np.concatenate([reorder(g["b_ih"]), reorder(g["b_hh"])])[None], "gru.B"),
@@ -197,7 +201,9 @@ def write_bundle(directory: str | Path, kind: str = "mlp", fmt: str = "onnx", wi
         traced.save(str(model_path))
     data = model_path.read_bytes()
     ins, outs, state_in, memory = _ports(kind, scan_points, hidden, fmt)
-    port = lambda n, s: {"name": n, "dtype": "float32", "shape": s, "type": "tensor"}
+
+    def port(n: str, s: list[int]) -> dict[str, Any]:
+        return {"name": n, "dtype": "float32", "shape": s, "type": "tensor"}
     feedback = {f"{NODE}/{outs[1][0]}": [f"{NODE}/{state_in}"]}
     if memory is not None:
         feedback[f"{NODE}/{outs[2][0]}"] = [f"{NODE}/{memory}"]

@@ -30,9 +30,11 @@ from typing import Any
 
 import numpy as np
 
+from leapp_ros import diagnostic_keys as K
 from leapp_ros.bench.e2e import JOINTS, write_passthrough_bundle
 from leapp_ros.bench.environment import hardware, software
 from leapp_ros.bench.process import ProcessMeter
+from leapp_ros.message_types import DIAGNOSTIC_ARRAY, FLOAT64_MULTI_ARRAY, JOINT_STATE
 
 NO_BURST_HOLD = {"safety.ramp_in_duration_s": 0.0, "safety.deadline_burst": 1_000_000,
                  "safety.deadline_window": 1_000_000, "safety.allow_no_joint_limits": "true",
@@ -128,7 +130,7 @@ def run_one(variant: str, bundle: Path, rate_hz: float, seconds: float, warmup_s
     robot = make_transport("dds", "bench_robot", "/", discovery="loopback")
     lock = threading.Lock()
     targets: list[tuple[int, np.ndarray]] = []
-    diagnostics: list[dict[str, str]] = []
+    diagnostics: list[dict[str, Any]] = []  # key/values, plus 'received_s' (monotonic)
 
     def on_target(msg: Any) -> None:
         with lock:
@@ -140,9 +142,9 @@ def run_one(variant: str, bundle: Path, rate_hz: float, seconds: float, warmup_s
         with lock:
             diagnostics.append(values)
 
-    robot.create_subscription("joint_commands", "std_msgs/msg/Float64MultiArray", DEFAULT, on_target)
-    robot.create_subscription("/diagnostics", "diagnostic_msgs/msg/DiagnosticArray", DEFAULT, on_diagnostics)
-    publisher = robot.create_publisher("joint_states", "sensor_msgs/msg/JointState", SENSOR_DATA)
+    robot.create_subscription("joint_commands", FLOAT64_MULTI_ARRAY, DEFAULT, on_target)
+    robot.create_subscription("/diagnostics", DIAGNOSTIC_ARRAY, DEFAULT, on_diagnostics)
+    publisher = robot.create_publisher("joint_states", JOINT_STATE, SENSOR_DATA)
     stop = threading.Event()
 
     def feed() -> None:
@@ -151,7 +153,7 @@ def run_one(variant: str, bundle: Path, rate_hz: float, seconds: float, warmup_s
         k = 0
         while not stop.is_set():
             k += 1
-            msg = robot.new_message("sensor_msgs/msg/JointState", name=JOINTS,
+            msg = robot.new_message(JOINT_STATE, name=JOINTS,
                                     position=[0.001 * (k % 1000)] * len(JOINTS), velocity=[0.0] * len(JOINTS))
             msg.header.stamp.sec, msg.header.stamp.nanosec = divmod(robot.now_ns(), 1_000_000_000)
             publisher.publish(msg)
@@ -188,15 +190,15 @@ def run_one(variant: str, bundle: Path, rate_hz: float, seconds: float, warmup_s
         with lock:
             diag1 = dict(diagnostics[-1])
         interval = diag1["received_s"] - diag0["received_s"]
-        ticks = int(diag1["ticks"]) - int(diag0["ticks"])
+        ticks = int(diag1[K.TICKS]) - int(diag0[K.TICKS])
         result.update({
             "node_cpu_share": usage["cpu_share"], "node_threads": usage["threads"],
             "targets_per_s": round((count1 - count0) / seconds, 2),
             "diagnostics_interval_s": round(interval, 3), "ticks_in_interval": ticks,
             "ticks_per_s": round(ticks / interval, 2),
-            "deadline_misses_in_interval": int(diag1["tick deadline misses"]) - int(diag0["tick deadline misses"]),
-            "tick_p50_ms": float(diag1["tick latency p50 (ms)"]), "tick_p99_ms": float(diag1["tick latency p99 (ms)"]),
-            "tick_max_ms": float(diag1["tick latency max (ms)"]), "safety_state": diag1.get("safety state")})
+            "deadline_misses_in_interval": int(diag1[K.TICK_DEADLINE_MISSES]) - int(diag0[K.TICK_DEADLINE_MISSES]),
+            "tick_p50_ms": float(diag1[K.TICK_LATENCY_P50_MS]), "tick_p99_ms": float(diag1[K.TICK_LATENCY_P99_MS]),
+            "tick_max_ms": float(diag1[K.TICK_LATENCY_MAX_MS]), "safety_state": diag1.get(K.SAFETY_STATE)})
     finally:
         with lock:
             before = len(targets)

@@ -44,7 +44,7 @@ def run_subscriber(args: argparse.Namespace) -> None:
             state["cpu0"], state["wall0"] = time.process_time(), time.monotonic()
         if state["n"] < len(latencies):
             stamp = msg.header.stamp.sec * 1_000_000_000 + msg.header.stamp.nanosec
-            latencies[state["n"]] = now - stamp
+            latencies[int(state["n"])] = now - stamp
         state["n"] += 1
         state["cpu1"], state["wall1"] = time.process_time(), time.monotonic()
 

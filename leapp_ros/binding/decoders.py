@@ -6,8 +6,9 @@ or a reason (rejected, nothing usable). `InputPlan` commits accepted staging arr
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 

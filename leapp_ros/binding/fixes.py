@@ -21,11 +21,7 @@ def suggested_names(port: Port, bundle: Bundle | None, joints: bool, defaults: t
     candidates: list[tuple[str, ...]] = []
     if joints and bundle is not None:
         candidates += [p.last_axis_names for p in (*bundle.inputs, *bundle.outputs)
-                       if p is not port and p.size == size and p.last_axis_names is not None
-                       and (p.kind or "").split("/")[-2:-1] == ["joint"]]
-        candidates += [p.last_axis_names for p in (*bundle.inputs, *bundle.outputs)
-                       if p is not port and p.size == size and p.last_axis_names is not None
-                       and p.connection is not None and "joint" in str(p.connection)]
+                       if p is not port and p.size == size and p.last_axis_names is not None and _is_joint_port(p)]
     if port.unplaced_names is not None:
         candidates.append(port.unplaced_names)
     if defaults is not None:
@@ -36,6 +32,11 @@ def suggested_names(port: Port, bundle: Bundle | None, joints: bool, defaults: t
             return unique
     base = list(dict.fromkeys(port.unplaced_names or defaults or ()))[:size]
     return base + [f"<{'joint' if joints else 'element'} {i + 1}>" for i in range(len(base), size)]
+
+
+def _is_joint_port(port: Port) -> bool:
+    kind = port.kind or ""
+    return "/joint/" in kind or kind in ("kp", "kd") or "joint" in str(port.connection or "")
 
 
 def fix_line(port: Port, attribute: str, names: list[str]) -> str:

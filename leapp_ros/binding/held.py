@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 from leapp_ros.errors import ConfigurationError
 
@@ -61,7 +62,7 @@ def held_joints(vendor: Mapping[str, Any], params: Mapping[str, Any], driven: se
         if joint in driven:
             continue
         where = " + ".join(sources[joint])
-        if "position" not in fields:
+        if fields.get("position") is None:
             raise ConfigurationError(f"held joint '{joint}' ({where}) has no default position; give it with the "
                                      f"parameter line  {PARAM_PREFIX}{joint}.position: <radians>")
         values = {f: _number(fields[f], joint, f, where) if fields.get(f) is not None else None for f in FIELDS}

@@ -117,20 +117,34 @@ class InputPlan:
         self.future_tolerance_s = math.inf  # a stamp further ahead of the node's clock at arrival is dropped
         self.last_rejection: tuple[int, str] | None = None  # (binding index, reason) of the newest rejection
         self._last_now_ns = NEVER
-        # The engine's feed: one array per external input, written only by `snapshot`.
-        self.engine_inputs: dict[str, np.ndarray] = {b.key: np.zeros(b.port.shape, b.port.dtype) for b in bindings
-                                                     if b.feeds_engine}
+        # The latest accepted values and the engine's feed live in one block per dtype (views per port), so that a
+        # snapshot is one copy per dtype, not one per port. The feed is written only by `snapshot`.
+        feeds: dict[str, np.ndarray] = {}
+        self._blocks: list[tuple[np.ndarray, np.ndarray]] = []
+        for dtype in dict.fromkeys(b.port.dtype for b in bindings):
+            group = [b for b in bindings if b.port.dtype == dtype]
+            values = np.zeros(sum(b.port.size for b in group), dtype=dtype)
+            feed = np.zeros_like(values)
+            offset = 0
+            for b in group:
+                b.value = values[offset:offset + b.port.size].reshape(b.port.shape)
+                feeds[b.key] = feed[offset:offset + b.port.size].reshape(b.port.shape)
+                offset += b.port.size
+            self._blocks.append((values, feed))
+        self.engine_inputs: dict[str, np.ndarray] = {b.key: feeds[b.key] for b in bindings if b.feeds_engine}
         # Measured values the engine does not take (whole-robot joint state when joints are held).
-        self.monitor_inputs: dict[str, np.ndarray] = {b.key: np.zeros(b.port.shape, b.port.dtype) for b in bindings
-                                                      if not b.feeds_engine}
-        self._pairs = [(b, self.array(b.key)) for b in bindings]
+        self.monitor_inputs: dict[str, np.ndarray] = {b.key: feeds[b.key] for b in bindings if not b.feeds_engine}
         self._flat_values = [b.value.reshape(-1) for b in bindings]
+        self._timed_commands = [(i, feeds[b.key]) for i, b in enumerate(bindings) if b.zero_on_timeout]
         self._timeouts_ns = np.array([int(b.timeout_s * 1e9) for b in bindings], dtype=np.int64)
         self._received = np.full(len(bindings), NEVER, dtype=np.int64)
         self._ages_ns = np.zeros(len(bindings), dtype=np.int64)
         self._index = {id(b): i for i, b in enumerate(bindings)}
         self.ages_s = np.full(len(bindings), np.inf)  # per-port age at the last snapshot (safety, diagnostics)
         self._never = np.ones(len(bindings), dtype=bool)
+        self._late = np.ones(len(bindings), dtype=bool)  # older than the port's timeout (or never received)
+        self._required = np.array([b.required for b in bindings], dtype=bool)
+        self._state = np.array([not b.zero_on_timeout for b in bindings], dtype=bool)
 
     def receive(self, topic: TopicInput, msg: Any, now_ns: int) -> Arrival:
         """A message arrived on `topic` at `now_ns` (node clock): judge its stamp, decode and commit it."""
@@ -175,35 +189,32 @@ class InputPlan:
         topic.accepted += 1
         return None
 
-    def snapshot(self, now_ns: int) -> bool:
-        """Copy the latest values into `engine_inputs`; commands past their timeout become zero.
-
-        Returns True when every required input has arrived and no state input is stale. A clock that went back
-        (sim time reset) forgets every arrival: each input counts as never received until its next message.
-        """
-        ok = True
+    def snapshot(self, now_ns: int) -> None:
+        """Copy the latest values into `engine_inputs` (commands past their timeout become zero) and compute every
+        port's age since arrival. A clock that went back (sim time reset) forgets every arrival: each input counts
+        as never received until its next message. `ready()` says whether the snapshot may be used."""
         with self.lock:
             if now_ns < self._last_now_ns:
                 self._forget()
             self._last_now_ns = now_ns
-            ages = self._ages_ns
-            np.subtract(now_ns, self._received, out=ages)
-            np.equal(self._received, NEVER, out=self._never)
-            for i, (binding, target) in enumerate(self._pairs):
-                never = self._received[i] == NEVER
-                late = never or ages[i] > self._timeouts_ns[i]
-                if late and binding.zero_on_timeout:
-                    target.fill(0)
-                    if never and binding.required:
-                        ok = False
-                    continue
-                np.copyto(target, binding.value)
-                if late and (binding.required or not never):
-                    ok = False
-            np.maximum(ages, 0, out=ages)  # a message may land between the tick's clock read and the lock
-            np.multiply(ages, 1e-9, out=self.ages_s)
-            np.copyto(self.ages_s, np.inf, where=self._never)
-        return ok
+            ages, received, never = self._ages_ns, self._received, self._never
+            np.subtract(now_ns, received, out=ages)
+            np.equal(received, NEVER, out=never)
+            np.greater(ages, self._timeouts_ns, out=self._late)
+            np.logical_or(self._late, never, out=self._late)  # a never-received port is late too
+            for values, feed in self._blocks:
+                np.copyto(feed, values)
+            for i, feed in self._timed_commands:
+                if self._late[i]:
+                    feed.fill(0)
+            np.multiply(ages, 1e-9, out=self.ages_s)  # may be a hair negative: a message landed after the clock read
+            np.copyto(self.ages_s, np.inf, where=never)
+
+    def ready(self) -> bool:
+        """At the last snapshot: every required input had arrived and no state input was older than its timeout."""
+        with self.lock:
+            never, late = self._never, self._late
+            return not (never & self._required).any() and not (late & self._state & ~never).any()
 
     def _forget(self) -> None:
         for binding in self.bindings:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -55,7 +56,7 @@ class TargetOutput:
     index: np.ndarray  # into the port's flat output
     gains: list[GainOutput] = field(default_factory=list)
     slots: np.ndarray | None = None  # where the port's values go in `values` when held joints fill the rest
-    held: tuple = ()  # HeldJoint entries (binding/held.py) published with the policy's joints
+    held: tuple[Any, ...] = ()  # HeldJoint entries (binding/held.py) published with the policy's joints
     values: np.ndarray = field(init=False)  # float64, published order; what safety filters and we publish
 
     def __post_init__(self) -> None:
@@ -72,8 +73,9 @@ class OutputPlan:
         self.gains = gains
         self.ignored = ignored
         # (key, index, scratch in the port's dtype, values in float64): np.take needs an `out` of the source dtype
+        outputs: list[TargetOutput | GainOutput] = [*targets, *gains]
         self._gathers = [(o.port.key, o.index, np.zeros(len(o.index), o.port.dtype), o.values, o.slots)
-                         for o in (*targets, *gains)]
+                         for o in outputs]
 
     def gather(self, outputs: Mapping[str, np.ndarray]) -> None:
         """Reorder the engine's outputs into each binding's `values` (published joint order); held joints'

@@ -14,9 +14,10 @@ from leapp_ros.binding.held import held_joints
 from leapp_ros.binding.inputs import InputBinding, InputPlan, TopicInput
 from leapp_ros.binding.outputs import GainOutput, OutputPlan, TargetOutput
 from leapp_ros.binding.roles import Role, classify, parse_role
-from leapp_ros.binding.settings import FLOAT64_MULTI_ARRAY, TARGET_TYPES, BindingSettings, PortOverride
+from leapp_ros.binding.settings import TARGET_TYPES, BindingSettings, PortOverride
 from leapp_ros.bundle import Bundle, Port
 from leapp_ros.errors import ConfigurationError
+from leapp_ros.message_types import FLOAT64_MULTI_ARRAY, JOINT_STATE
 
 NO_TIMEOUT_S = 1e9  # pose targets are held until replaced
 _SOURCE_OF_ROLE = {
@@ -61,9 +62,10 @@ def _role(port: Port, override: PortOverride) -> tuple[Role, str]:
             raise ConfigurationError(str(exc)) from None
     role, why = classify(port)
     if role is None:
+        example = "target/joint/position" if port.direction == "output" else "state/joint/position"
         raise ConfigurationError(
             f"{port.direction} port '{port.name}' cannot be bound: {why}. Map it with the parameter "
-            f"'ports.{port.name}.kind' (e.g. {'target/joint/position' if port.direction == 'output' else 'state/joint/position'})"
+            f"'ports.{port.name}.kind' (e.g. {example})"
             + (f" or skip it with 'ports.{port.name}.ignore: true'" if port.direction == "output" else ""))
     return role, why
 
@@ -79,7 +81,8 @@ def _names(port: Port, override: PortOverride, role: Role, joints: bool, bundle:
         if port.unplaced_names is not None and not (override.joints if joints else override.element_names):
             why = (f"{len(port.unplaced_names)} element names for its {port.size} values (the loader dropped them: "
                    f"{list(port.unplaced_names)[:8]})" if len(port.unplaced_names) != port.size else
-                   f"element names that repeat {sorted({n for n in port.unplaced_names if port.unplaced_names.count(n) > 1})}")
+                   "element names that repeat "
+                   f"{sorted({n for n in port.unplaced_names if port.unplaced_names.count(n) > 1})}")
         elif names is None:
             why = "no element names"
         else:
@@ -104,8 +107,8 @@ def _bind_input(port: Port, settings: BindingSettings, bundle: Bundle | None = N
     qos = override.qos or spec.qos
     if role.is_joint_state:
         elements = _names(port, override, role, joints=True, bundle=bundle)
-        if type_name != msgs.JOINT_STATE:
-            raise ConfigurationError(f"input port '{port.name}' ({role.value}) needs {msgs.JOINT_STATE}, "
+        if type_name != JOINT_STATE:
+            raise ConfigurationError(f"input port '{port.name}' ({role.value}) needs {JOINT_STATE}, "
                                      f"but topic '{topic}' is set to {type_name}")
         fields = tuple(f"{_JOINT_FIELD[role]}[{name}]" for name in elements)
     else:
@@ -141,10 +144,10 @@ def _topics(bindings: list[InputBinding], settings: BindingSettings) -> list[Top
             raise ConfigurationError(f"topic '{topic}' is bound with different message types or QoS "
                                      f"({sorted(types)}, {sorted(qos)}) by ports {[b.port.name for b in group]}")
         type_name = group[0].type_name
-        if type_name == msgs.JOINT_STATE:
+        if type_name == JOINT_STATE:
             slots = [msgs.Slot(b.key, np.zeros(b.port.size, np.intp), b.staging, _JOINT_FIELD[b.role], b.elements)
                      for b in group]
-            decoder = msgs.JointStateDecoder(slots)
+            decoder: msgs.JointStateDecoder | msgs.VectorDecoder = msgs.JointStateDecoder(slots)
         else:
             layout = msgs.LAYOUTS[type_name]
             slots = [msgs.Slot(b.key, np.array([layout[f] for f in b.fields], np.intp), b.staging) for b in group]
@@ -202,20 +205,20 @@ def _bind_outputs(bundle: Bundle, settings: BindingSettings) -> OutputPlan:
         if not role.is_gain:
             continue
         joints = _names(port, override, role, joints=True, bundle=bundle)
-        target = _target_of_gain(port, joints, targets)
-        if target is not None and target.held and set(joints) == set(target.joints) - {h.name for h in target.held}:
-            gain = _gain_with_held(port, role, found_by, override, joints, target)
+        owner = _target_of_gain(port, joints, targets)
+        if owner is not None and owner.held and set(joints) == set(owner.joints) - {h.name for h in owner.held}:
+            gain = _gain_with_held(port, role, found_by, override, joints, owner)
         else:
-            if target is not None and set(joints) <= set(target.joints):
-                order = tuple(j for j in target.joints if j in set(joints))
+            if owner is not None and set(joints) <= set(owner.joints):
+                order = tuple(j for j in owner.joints if j in set(joints))
             else:
                 order = joints
-            base = target.topic if target is not None else targets_spec.topic
+            base = owner.topic if owner is not None else targets_spec.topic
             gain = GainOutput(port=port, role=role, found_by=found_by,
                               topic=override.topic or f"{base}/{role.value}", joints=order,
                               index=np.array([joints.index(j) for j in order], np.intp))
-        if target is not None:
-            target.gains.append(gain)
+        if owner is not None:
+            owner.gains.append(gain)
         gains.append(gain)
     return OutputPlan(targets, gains, ignored)
 

@@ -3,17 +3,26 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import yaml
 
-from leapp_ros.binding import decoders as msgs
 from leapp_ros.errors import ConfigurationError
-from leapp_ros.message_types import FLOAT64_MULTI_ARRAY, JOINT_TRAJECTORY
+from leapp_ros.message_types import (
+    FLOAT64_MULTI_ARRAY,
+    IMU,
+    JOINT_STATE,
+    JOINT_TRAJECTORY,
+    ODOMETRY,
+    POSE_STAMPED,
+    TWIST,
+    TWIST_STAMPED,
+)
 
-TARGET_TYPES = (FLOAT64_MULTI_ARRAY, JOINT_TRAJECTORY, msgs.JOINT_STATE)
+TARGET_TYPES = (FLOAT64_MULTI_ARRAY, JOINT_TRAJECTORY, JOINT_STATE)
 QOS_NAMES = {"sensor_data": "sensor_data", "best_effort": "sensor_data", "default": "default",
              "reliable": "default", "latched": "latched", "transient_local": "latched"}
 
@@ -28,19 +37,19 @@ class TopicSpec:
 # Input sources: parameter prefix -> default topic, message type, QoS (drivers often publish best effort,
 # and a best-effort subscription matches both reliable and best-effort publishers).
 SOURCES: dict[str, TopicSpec] = {
-    "joint_states": TopicSpec("joint_states", msgs.JOINT_STATE, "sensor_data"),
-    "imu": TopicSpec("imu/data", msgs.IMU, "sensor_data"),
-    "odom": TopicSpec("odom", msgs.ODOMETRY, "sensor_data"),
-    "cmd_vel": TopicSpec("cmd_vel", msgs.TWIST, "default"),
-    "target_pose": TopicSpec("target_pose", msgs.POSE_STAMPED, "default"),
+    "joint_states": TopicSpec("joint_states", JOINT_STATE, "sensor_data"),
+    "imu": TopicSpec("imu/data", IMU, "sensor_data"),
+    "odom": TopicSpec("odom", ODOMETRY, "sensor_data"),
+    "cmd_vel": TopicSpec("cmd_vel", TWIST, "default"),
+    "target_pose": TopicSpec("target_pose", POSE_STAMPED, "default"),
     "targets": TopicSpec("joint_commands", FLOAT64_MULTI_ARRAY, "default"),
 }
 SOURCE_TYPES = {
-    "joint_states": (msgs.JOINT_STATE,),
-    "imu": (msgs.IMU, msgs.ODOMETRY),
-    "odom": (msgs.ODOMETRY, msgs.TWIST_STAMPED),
-    "cmd_vel": (msgs.TWIST, msgs.TWIST_STAMPED),
-    "target_pose": (msgs.POSE_STAMPED,),
+    "joint_states": (JOINT_STATE,),
+    "imu": (IMU, ODOMETRY),
+    "odom": (ODOMETRY, TWIST_STAMPED),
+    "cmd_vel": (TWIST, TWIST_STAMPED),
+    "target_pose": (POSE_STAMPED,),
     "targets": TARGET_TYPES,
 }
 PORT_KEYS = {"topic", "type", "qos", "kind", "joints", "element_names", "required", "ignore", "timeout_s"}
@@ -74,7 +83,7 @@ class BindingSettings:
     held: Mapping[str, Any] = field(default_factory=dict)  # `held_joints.*` parameters (binding/held.py)
 
     @classmethod
-    def from_params(cls, params: Mapping[str, Any]) -> "BindingSettings":
+    def from_params(cls, params: Mapping[str, Any]) -> BindingSettings:
         """Read the binding keys of a flat parameter dict (`imu.topic`, `ports.joint_pos.topic`, ...)."""
         p = dict(params)
         sources = {}
@@ -91,7 +100,7 @@ class BindingSettings:
                                      f"got {list(mount)}")
         return cls(
             base_frame=str(p.get("base_frame", cls.base_frame)),
-            imu_to_base=mount,  # type: ignore[arg-type]
+            imu_to_base=mount,
             command_timeout_s=_positive(p.get("command_timeout_s", cls.command_timeout_s), "command_timeout_s"),
             input_timeout_s=_positive(p.get("input_timeout_s", cls.input_timeout_s), "input_timeout_s"),
             command_joints=tuple(str(j) for j in (p.get("command_joints") or ())),

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from leapp_ros.bundle.model import Edge, ModelNode, Port, SchemaVersion
+from leapp_ros.errors import BundleFail
 from leapp_ros.text import quote
+
+PortLookup = Callable[[Any, str, str], Port]  # ('node/port', direction, where) -> the port, or a BundleError
 
 PIPELINE_KEYS = {
     SchemaVersion.LEAPP_0_7: {"configs", "data_flow", "feedback_flow", "initial_values", "inputs", "outputs"},
@@ -27,7 +31,8 @@ class Graph:
     outputs: tuple[Port, ...]
 
 
-def build_graph(nodes: tuple[ModelNode, ...], pipeline: dict[str, Any], schema: SchemaVersion, fail) -> Graph:
+def build_graph(nodes: tuple[ModelNode, ...], pipeline: dict[str, Any], schema: SchemaVersion,
+                fail: BundleFail) -> Graph:
     unknown = set(pipeline) - PIPELINE_KEYS[schema]
     if unknown:
         raise fail(f"unknown pipeline keys {sorted(unknown)} (known: {sorted(PIPELINE_KEYS[schema])})")
@@ -80,11 +85,11 @@ def build_graph(nodes: tuple[ModelNode, ...], pipeline: dict[str, Any], schema: 
                 raise fail("output is not routed anywhere (not a pipeline output and no edge)",
                            node=node.name, port=p.name)
     for edge in (*data_flow, *feedback):
-        src = ports[(_split(edge.source)[0], "output", _split(edge.source)[1])]
-        dst = ports[(_split(edge.target)[0], "input", _split(edge.target)[1])]
-        if src.dtype != dst.dtype or src.shape != dst.shape:
-            raise fail(f"edge {edge.source} -> {edge.target} joins {src.dtype}{list(src.shape)} to "
-                       f"{dst.dtype}{list(dst.shape)}", node=dst.node, port=dst.name)
+        source = ports[(_split(edge.source)[0], "output", _split(edge.source)[1])]
+        target = ports[(_split(edge.target)[0], "input", _split(edge.target)[1])]
+        if source.dtype != target.dtype or source.shape != target.shape:
+            raise fail(f"edge {edge.source} -> {edge.target} joins {source.dtype}{list(source.shape)} to "
+                       f"{target.dtype}{list(target.shape)}", node=target.node, port=target.name)
 
     state_keys = {k for e in feedback for k in (e.source, e.target)}
     marked = tuple(dataclasses.replace(
@@ -103,7 +108,7 @@ def _split(key: str) -> tuple[str, str]:
     return node, name
 
 
-def _edges(raw: Any, where: str, port, fail) -> tuple[Edge, ...]:
+def _edges(raw: Any, where: str, port: PortLookup, fail: BundleFail) -> tuple[Edge, ...]:
     if raw is None:
         return ()
     if not isinstance(raw, dict):
@@ -119,11 +124,12 @@ def _edges(raw: Any, where: str, port, fail) -> tuple[Edge, ...]:
     return tuple(edges)
 
 
-def _external(raw: Any, direction: str, where: str, nodes, port, fail) -> tuple[Port, ...]:
+def _external(raw: Any, direction: str, where: str, nodes: tuple[ModelNode, ...], port: PortLookup,
+              fail: BundleFail) -> tuple[Port, ...]:
     """External ports in model order (the YAML mapping is sorted alphabetically by node)."""
     if not isinstance(raw, dict):
         raise fail(f"{where} must be a mapping node -> [port names]")
-    listed = []
+    listed: list[Port] = []
     for node, names in raw.items():
         if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
             raise fail(f"{where}['{node}'] must be a list of port names, got {quote(names)}", node=str(node))

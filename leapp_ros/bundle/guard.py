@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable, TypeVar
+from typing import TypeVar
 
 from leapp_ros.errors import LeappRosError, UncheckedBundleError
 from leapp_ros.text import clip

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from leapp_ros.bundle import files
 from leapp_ros.bundle.pt2_archive import check_pt2_archive
@@ -73,13 +74,16 @@ def inline_external_data(data: bytes, path: Path, directory: Path, hashes: Any, 
         del tensor.external_data[:]
         tensor.data_location = onnx.TensorProto.DEFAULT
     try:
-        return proto.SerializeToString()
+        return bytes(proto.SerializeToString())
     except ValueError as exc:  # over protobuf's 2 GB limit
         raise fail(f"'{path.name}' with its external data is too large to load from memory: {exc}") from None
 
 
-def _all_tensors(graph):  # initializers of the graph and of every subgraph (If/Loop bodies)
+def _all_tensors(graph: Any) -> Iterator[Any]:  # initializers of the graph and of every subgraph (If/Loop bodies)
     yield from graph.initializer
+    for sparse in graph.sparse_initializer:
+        yield sparse.values
+        yield sparse.indices
     for node in graph.node:
         for attribute in node.attribute:
             if attribute.HasField("t"):

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import copy
 import hashlib
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from leapp_ros.bundle import files
 from leapp_ros.bundle.integrity import MAX_MODEL_BYTES
@@ -45,6 +46,10 @@ def to_leapp(data: dict[str, Any], directory: Path, fail: Fail) -> tuple[dict[st
     for node, model in models.items():
         if not isinstance(model, dict):
             raise fail("a model entry must be a mapping with inputs, outputs and parameters", node=str(node))
+        for direction in ("inputs", "outputs"):
+            for index, port in enumerate(model.get(direction) or []):
+                if not isinstance(port, dict) or not isinstance(port.get("name"), str) or not port["name"]:
+                    raise fail(f"{direction[:-1]} #{index} must be a mapping with a 'name'", node=str(node))
         renames[node] = _apply_formatting(node, model, notes, fail)
         hashed = isinstance(model.get("parameters"), dict) and "sha256sum" in model["parameters"]
         model["parameters"] = _parameters(node, model.get("parameters"), directory, fail)
@@ -64,6 +69,10 @@ def to_leapp(data: dict[str, Any], directory: Path, fail: Fail) -> tuple[dict[st
     pipeline = document.get("pipeline")
     if not isinstance(pipeline, dict):
         raise fail("'pipeline' must be a mapping")
+    for section in ("feedback_connections", "feedback_flow"):
+        if not isinstance(pipeline.get(section) or {}, dict):
+            raise fail(f"pipeline.{section} must be a mapping 'node/output' -> ['node/input', ...], got "
+                       f"{quote(pipeline[section])}")
     _pipeline(pipeline, renames, models, notes)
     document["system information"] = {}
     return document, notes
@@ -88,7 +97,7 @@ def _apply_formatting(node: str, model: dict[str, Any], notes: list[str], fail: 
         else:
             raise fail(f"formatting.input_format entries are names or {{port: tensor}}, got {entry!r}", node=node)
     inputs = model.get("inputs") or []
-    if order:
+    if order and isinstance(inputs, list) and len(_named(inputs)) == len(inputs):  # else the loader names the port
         by_name = {p.get("name"): p for p in inputs if isinstance(p, dict)}
         unknown = [n for n in order if n not in by_name]
         missing = [n for n in by_name if n not in order]
@@ -99,7 +108,7 @@ def _apply_formatting(node: str, model: dict[str, Any], notes: list[str], fail: 
             notes.append(f"model '{node}': inputs taken in formatting.input_format order {order}")
         model["inputs"] = [by_name[n] for n in order]
     output_format = formatting.get("output_format")
-    outputs = [p.get("name") for p in model.get("outputs") or [] if isinstance(p, dict)]
+    outputs = [str(p["name"]) for p in _named(model.get("outputs"))]
     if isinstance(output_format, str):
         if len(outputs) != 1:
             raise fail(f"formatting.output_format names one tensor '{output_format}' but the model has outputs "
@@ -137,15 +146,18 @@ def _parameters(node: str, params: Any, directory: Path, fail: Fail) -> dict[str
             inside = path.is_relative_to(directory.resolve()) and path.is_file()
         except (OSError, RuntimeError, ValueError):  # a loop or a NUL byte: refused by name by the loader
             path, inside = directory, False
-        params["sha256sum"] = (hashlib.sha256(files.read_once(path, "model file", MAX_MODEL_BYTES, node_fail)).hexdigest()
-                               if inside else "0" * 64)  # a missing or escaping path is refused by the loader
+        # a missing or escaping path is refused by the loader
+        params["sha256sum"] = (hashlib.sha256(files.read_once(path, "model file", MAX_MODEL_BYTES,
+                                                              node_fail)).hexdigest() if inside else "0" * 64)
     params.update(backend=BACKENDS[backend], md5sum=params.get("md5sum", ""))
-    return params
+    return dict(params)
 
 
 def _port(node: str, port: dict[str, Any], direction: str, renames: dict[str, str], notes: list[str],
           fail: Fail) -> list[str]:
     name = port.get("name")
+    if not isinstance(name, str):
+        return []  # left as it is: the loader refuses the port by its position
     for key in RUNTIME_HISTORY_KEYS:
         if port.get(key):
             raise fail(f"'{key}: {port[key]}' asks the Isaac ROS Deploy runtime to stack a history outside the "
@@ -172,8 +184,9 @@ def _port(node: str, port: dict[str, Any], direction: str, renames: dict[str, st
 
 def _pipeline(pipeline: dict[str, Any], renames: dict[str, dict[str, str]], models: dict[str, Any],
               notes: list[str]) -> None:
-    if "feedback_connections" in pipeline:  # Isaac ROS Deploy 4.4 spelling
-        pipeline.setdefault("feedback_flow", {}).update(pipeline.pop("feedback_connections"))
+    if "feedback_connections" in pipeline:  # Isaac ROS Deploy 4.4 spelling (both checked to be mappings)
+        pipeline["feedback_flow"] = {**(pipeline.get("feedback_flow") or {}),
+                                     **(pipeline.pop("feedback_connections") or {})}
 
     def key(text: Any) -> Any:
         if not isinstance(text, str) or text.count("/") != 1:
@@ -186,7 +199,7 @@ def _pipeline(pipeline: dict[str, Any], renames: dict[str, dict[str, str]], mode
                                  for src, targets in pipeline[section].items()}
     for section in ("inputs", "outputs"):
         if isinstance(pipeline.get(section), dict):
-            pipeline[section] = {node: [renames.get(node, {}).get(n, n) for n in names]
+            pipeline[section] = {node: [renames.get(node, {}).get(n, n) if isinstance(n, str) else n for n in names]
                                  if isinstance(names, list) else names for node, names in pipeline[section].items()}
     if "inputs" not in pipeline or "outputs" not in pipeline:
         _derive_external(pipeline, models, notes)
@@ -194,16 +207,24 @@ def _pipeline(pipeline: dict[str, Any], renames: dict[str, dict[str, str]], mode
 
 def _derive_external(pipeline: dict[str, Any], models: dict[str, Any], notes: list[str]) -> None:
     """Single-model configs may omit pipeline.inputs/outputs: every input no edge feeds, every output."""
-    fed = {t for section in ("data_flow", "feedback_flow") for targets in (pipeline.get(section) or {}).values()
-           for t in (targets if isinstance(targets, list) else [])}
-    routed = {s for section in ("data_flow", "feedback_flow") for s in (pipeline.get(section) or {})}
+    edges: list[dict[str, Any]] = [section if isinstance(section, dict) else {}
+                                   for section in (pipeline.get("data_flow"), pipeline.get("feedback_flow"))]
+    fed = {t for section in edges for targets in section.values() if isinstance(targets, list)
+           for t in targets if isinstance(t, str)}
+    routed = {s for section in edges for s in section}
     if "inputs" not in pipeline:
-        pipeline["inputs"] = {n: [p["name"] for p in m.get("inputs", []) if f"{n}/{p['name']}" not in fed]
+        pipeline["inputs"] = {n: [p["name"] for p in _named(m.get("inputs")) if f"{n}/{p['name']}" not in fed]
                               for n, m in models.items()}
         notes.append("pipeline.inputs absent: every input no edge feeds is an external input")
     if "outputs" not in pipeline:
-        pipeline["outputs"] = {n: [p["name"] for p in m.get("outputs", [])
+        pipeline["outputs"] = {n: [p["name"] for p in _named(m.get("outputs"))
                                    if f"{n}/{p['name']}" not in routed or p.get("kind")]
                                for n, m in models.items()}
         notes.append("pipeline.outputs absent: every output no edge consumes, and every output with a kind, is an "
                      "external output")
+
+
+def _named(ports: Any) -> list[dict[str, Any]]:
+    """Port entries that have a string name (the loader refuses the others by position)."""
+    return [p for p in ports if isinstance(p, dict) and isinstance(p.get("name"), str)] if isinstance(ports, list) \
+        else []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -12,10 +13,10 @@ from leapp_ros.bundle import bounds, dialects, files, isaac_ros_deploy, warp
 from leapp_ros.bundle.graph import build_graph
 from leapp_ros.bundle.guard import guarded_load
 from leapp_ros.bundle.integrity import verified_model_bytes
-from leapp_ros.bundle.model import Bundle, ModelNode, Port, SchemaVersion
+from leapp_ros.bundle.model import Bundle, Edge, ModelNode, Port, SchemaVersion
 from leapp_ros.bundle.ports import parse_port
 from leapp_ros.bundle.yaml_safe import read_yaml_file
-from leapp_ros.errors import BundleError
+from leapp_ros.errors import BundleError, BundleFail
 from leapp_ros.text import quote
 
 TOP_LEVEL_KEYS = set(dialects.LEAPP_TOP_LEVEL)
@@ -89,7 +90,7 @@ def _load_bundle(path: str | Path, *, verify_hashes: bool = True) -> Bundle:
                   config_version=config_version, vendor=MappingProxyType(vendor), tolerances=tuple(tolerances))
 
 
-def _read_yaml(path: Path, fail) -> dict[str, Any]:
+def _read_yaml(path: Path, fail: BundleFail) -> dict[str, Any]:
     data = read_yaml_file(path, fail)
     if not isinstance(data, dict):
         raise fail("a bundle YAML must be a mapping with 'models', 'pipeline' and 'system information'")
@@ -100,7 +101,8 @@ def _read_yaml(path: Path, fail) -> dict[str, Any]:
     return data
 
 
-def _parse_node(name: Any, raw: Any, directory: Path, verify_hashes: bool, fail, note) -> ModelNode:
+def _parse_node(name: Any, raw: Any, directory: Path, verify_hashes: bool, fail: BundleFail,
+                note: Callable[[str], None]) -> ModelNode:
     if not isinstance(name, str) or not name or "/" in name:
         raise fail("node names must be non-empty and contain no '/' (runtime keys are split on '/')",
                    node=str(name))
@@ -151,7 +153,8 @@ def _parse_node(name: Any, raw: Any, directory: Path, verify_hashes: bool, fail,
                      model_bytes=model_bytes)
 
 
-def _initial_values(pipeline: dict[str, Any], directory: Path, feedback, nodes, fail) -> dict[str, np.ndarray]:
+def _initial_values(pipeline: dict[str, Any], directory: Path, feedback: tuple[Edge, ...],
+                    nodes: tuple[ModelNode, ...], fail: BundleFail) -> dict[str, np.ndarray]:
     name = pipeline.get("initial_values")
     if name is None:
         return {}
@@ -173,7 +176,7 @@ def _initial_values(pipeline: dict[str, Any], directory: Path, feedback, nodes, 
     return values
 
 
-def _rate(pipeline: dict[str, Any], semantic: Any, fail) -> tuple[float | None, str | None]:
+def _rate(pipeline: dict[str, Any], semantic: Any, fail: BundleFail) -> tuple[float | None, str | None]:
     configs = pipeline.get("configs")
     if configs is not None:
         if not isinstance(configs, dict):

@@ -12,7 +12,7 @@ from __future__ import annotations
 import io
 import json
 import zipfile
-from typing import Callable
+from collections.abc import Callable
 
 from leapp_ros.text import clip, quote
 
@@ -95,7 +95,9 @@ def _check_weights_only(content: bytes, member: str, name: str, fail: Fail) -> N
     try:
         torch.load(io.BytesIO(content), map_location="cpu", weights_only=True)
     except Exception as exc:  # noqa: BLE001 - UnpicklingError, RuntimeError, ...
-        reason = next((line.strip() for line in str(exc).splitlines() if "GLOBAL" in line or "global" in line),
-                      str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__)
+        text = str(exc).strip()
+        reason = next((line.strip() for line in text.splitlines() if "GLOBAL" in line),
+                      text.splitlines()[0] if text else type(exc).__name__)
+        reason = reason.split(" Please ", 1)[0]  # torch goes on to explain how to allow the global: we do not
         raise fail(f"'{name}' member {quote(member)} is a pickle that torch's weights-only loader refuses "
                    f"({clip(reason, 200)}); it is never unpickled") from None

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, cast
 
 import yaml
 
 from leapp_ros.bundle.files import read_once
-from leapp_ros.text import quote
+from leapp_ros.text import exception_summary, quote
 
 MAX_YAML_BYTES = 1 << 20  # real bundles are tens of KB; PyYAML parses ~0.3 MB/s in pure Python
 MAX_DEPTH = 32  # real bundles nest 7 levels
@@ -35,6 +36,8 @@ def read_yaml_file(path: Path, fail: Fail) -> Any:
         return loader.construct_document(node)
     except yaml.YAMLError as exc:
         raise fail(_describe(exc)) from None
+    except (ValueError, TypeError, AttributeError, OverflowError) as exc:  # PyYAML's constructors on bad tagged
+        raise fail(f"malformed YAML: a tagged value cannot be built ({exception_summary(exc, 120)})") from None
     finally:
         loader.dispose()
 
@@ -64,16 +67,17 @@ class BoundedLoader(yaml.SafeLoader):
         self._depth = 0
         self._composed = 0
 
-    def compose_node(self, parent, index):
+    def compose_node(self, parent: Any, index: Any) -> Any:
         self._depth += 1
         self._composed += 1
         try:
             if self._depth > MAX_DEPTH:
                 raise yaml.composer.ComposerError(None, None, f"nesting deeper than {MAX_DEPTH} levels",
-                                                  self.peek_event().start_mark)
+                                                  self.peek_event().start_mark)  # type: ignore[no-untyped-call]
             if self._composed > MAX_EXPANDED_NODES:
                 raise yaml.composer.ComposerError(None, None, f"more than {MAX_EXPANDED_NODES} YAML nodes "
-                                                  "(a real bundle has a few thousand)", self.peek_event().start_mark)
+                                                  "(a real bundle has a few thousand)",
+                                                  self.peek_event().start_mark)  # type: ignore[no-untyped-call]
             return super().compose_node(parent, index)
         finally:
             self._depth -= 1
@@ -104,7 +108,7 @@ def expanded_size(root: yaml.Node, fail: Fail) -> int:
     return size(root)
 
 
-def _construct_mapping(loader: BoundedLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
+def _construct_mapping(loader: BoundedLoader, node: yaml.MappingNode, deep: bool = False) -> dict[str, Any]:
     loader.flatten_mapping(node)  # resolve `<<` merge keys first, so their keys are checked too
     seen: set[str] = set()
     for key_node, _ in node.value:
@@ -119,7 +123,7 @@ def _construct_mapping(loader: BoundedLoader, node: yaml.MappingNode, deep: bool
                 None, None, f"duplicate key {quote(key_node.value)} (a second entry would silently replace the first)",
                 key_node.start_mark)
         seen.add(key_node.value)
-    return loader.construct_mapping(node, deep=deep)
+    return cast(dict[str, Any], loader.construct_mapping(node, deep=deep))  # every key was checked to be a string
 
 
 BoundedLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)

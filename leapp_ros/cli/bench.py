@@ -57,6 +57,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--rates", default="200,500,1000", help="rates for --node in Hz (default 200,500,1000)")
     parser.add_argument("--node-mode", choices=("timer", "event"), default="timer",
                         help="--node ticks on its timer (default) or on every joint state")
+    parser.add_argument("--node-param", action="append", default=[], metavar="NAME:=VALUE",
+                        help="a deploy-node parameter for --node (repeatable), e.g. realtime.priority:=80")
     parser.add_argument("--note", help="free text stored in the JSON (e.g. what else ran on the machine)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the random input frame (default 0)")
     parser.add_argument("--json", dest="json_out", metavar="OUT",
@@ -105,7 +107,9 @@ def run(args: argparse.Namespace) -> int:
         report["e2e"] = run_e2e(bundle, options, rate, args.seconds, args.transport)
     if args.node:
         from leapp_ros.bench.node_overhead import run_node_overhead
-        report["node"] = run_node_overhead(bundle, options, rates, args.seconds, args.node_mode)
+        from leapp_ros.node.parameters import parse_assignment
+        node_params = dict(parse_assignment(text) for text in args.node_param)
+        report["node"] = run_node_overhead(bundle, options, rates, args.seconds, args.node_mode, node_params)
     if args.note:
         report["run"]["note"] = args.note
     if args.sim:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 import traceback
-from typing import Callable
+from collections.abc import Callable
 
 from leapp_ros.errors import LeappRosError
 from leapp_ros.text import MESSAGE_LIMIT, clip, exception_summary

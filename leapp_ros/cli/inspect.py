@@ -126,7 +126,8 @@ def format_report(report: dict[str, Any]) -> str:
             else "not stated (deploy needs --rate)")
     config = f", config version {report['config_version']}" if report.get("config_version") else ""
     lines = [f"bundle   {report['bundle']}",
-             f"schema   {report['schema']} (leapp {report['leapp_version'] or '?'}{config})",
+             f"schema   {report['schema']}"
+             + (f" (leapp {report['leapp_version']}{config})" if report["leapp_version"] else ""),
              f"rate     {rate}"]
     for node in report["nodes"]:
         lines.append(f"node     {node['name']}  [{node['backend']}: {node['model']}]")

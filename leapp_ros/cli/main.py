@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+from collections.abc import Callable
 
 from leapp_ros.cli.errors import run_guarded
 
@@ -49,7 +50,7 @@ MODES: dict[tuple[str, str], str] = {
 }
 
 
-def _delegated(argv: list[str]) -> tuple[object, list[str], bool] | None:
+def _delegated(argv: list[str]) -> tuple[Callable[[list[str]], int], list[str], bool] | None:
     """A subcommand whose module parses its own arguments (`main(argv)`): hand it the rest of the line."""
     debug = bool(argv) and argv[0] == "--debug"
     rest = argv[1:] if debug else argv

@@ -43,8 +43,8 @@ def run(args: argparse.Namespace) -> int:
             if args.steps < 0:
                 raise LeappRosError(f"--steps must be >= 0, got {args.steps}")
             frames, expected = frames[: args.steps], expected[: args.steps]
-        result = {"bundle": str(engine.bundle.yaml_path), "backends": engine.describe(),
-                  "steps": replay(engine, frames)}
+        steps = replay(engine, frames)
+        result = {"bundle": str(engine.bundle.yaml_path), "backends": engine.describe(), "steps": steps}
     text = json.dumps(result, indent=1)
     if args.json_out:
         Path(args.json_out).write_text(text + "\n")
@@ -53,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
         print(text)
     if not args.check:
         return 0
-    ok, summary = check_outputs(result["steps"], expected, args.atol, args.rtol)
+    ok, summary = check_outputs(steps, expected, args.atol, args.rtol)
     print(summary, file=sys.stdout if ok else sys.stderr)
     return 0 if ok else 1
 

@@ -62,7 +62,8 @@ def run_demo(args: argparse.Namespace) -> dict:
     ]
     transport = None
     try:
-        transport = make_transport(kind, "leapp_demo", domain_id=int(env["ROS_DOMAIN_ID"]) if kind == "dds" else None)
+        transport = make_transport("dds" if kind == "dds" else "rclpy", "leapp_demo",
+                                   domain_id=int(env["ROS_DOMAIN_ID"]) if kind == "dds" else None)
         operator = ReachOperator(transport, targets, args.hold, base_frame="base")
         started = time.monotonic()
         while not operator.finished:
@@ -98,7 +99,8 @@ def format_summary(result: dict) -> str:
         f"sim-to-sim demo over {result['transport']}: {result['command_windows']} reach targets, "
         f"{result['hold_s']:g} s each",
         f"  final error per target [cm]: {windows}",
-        f"  mean final error {100 * result['final_error_mean_m']:.2f} cm, max {100 * result['final_error_max_m']:.2f} cm,"
+        f"  mean final error {100 * result['final_error_mean_m']:.2f} cm,"
+        f" max {100 * result['final_error_max_m']:.2f} cm,"
         f" RMS tracking error {100 * result['tracking_error_rms_m']:.2f} cm (includes the moves)",
         f"  success (final error < {100 * result['success_threshold_m']:.0f} cm): {100 * result['success_rate']:.0f}%",
         f"  plot: {result['plot']}",

@@ -8,12 +8,13 @@ from typing import Any
 import numpy as np
 
 from leapp_ros.message_types import FLOAT64_MULTI_ARRAY, POSE_STAMPED, STRING
+from leapp_ros.transport.base import Transport
 
 
 class ReachOperator:
     """Publishes PoseStamped targets in the base frame and records (sim time, commanded, achieved)."""
 
-    def __init__(self, transport: Any, targets: np.ndarray, hold_s: float, base_frame: str,
+    def __init__(self, transport: Transport, targets: np.ndarray, hold_s: float, base_frame: str,
                  ee_topic: str = "/sim/ee_pose", target_topic: str = "target_pose",
                  command_topic: str = "joint_commands",
                  orientation_xyzw: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 1.0)) -> None:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -14,6 +16,10 @@ from leapp_ros.engine.backends import BackendOptions
 from leapp_ros.engine.backends.parity import TOLERANCE
 from leapp_ros.errors import LeappRosError
 from leapp_ros.percentiles import percentiles
+
+if TYPE_CHECKING:
+    from leapp_ros.engine.device_engine import DeviceEngine
+    from leapp_ros.engine.pipeline import Engine
 
 Feed = Mapping[str, np.ndarray]
 
@@ -42,17 +48,19 @@ def default_candidates(bundle: Bundle, cuda_device: str = "cuda") -> list[Candid
     found = [Candidate("cpu (natural, 1 thread)", "auto", "cpu")]
     if formats <= {"onnx"}:
         found += [Candidate("onnxruntime-cuda", "onnxruntime-cuda", cuda_device),
-                  Candidate("onnxruntime-cuda (ort stream)", "onnxruntime-cuda", cuda_device, {"ort_user_stream": False}),
+                  Candidate("onnxruntime-cuda (ort stream)", "onnxruntime-cuda", cuda_device,
+                            {"ort_user_stream": False}),
                   Candidate("onnxruntime-tensorrt", "onnxruntime-tensorrt", cuda_device),
                   Candidate("tensorrt fp32 + graph", "tensorrt", cuda_device, {"cuda_graph": True}),
-                  Candidate("tensorrt fp16 + graph", "tensorrt", cuda_device, {"cuda_graph": True, "precision": "fp16"})]
+                  Candidate("tensorrt fp16 + graph", "tensorrt", cuda_device,
+                            {"cuda_graph": True, "precision": "fp16"})]
     if formats <= {"jit", "pt2"}:
         found += [Candidate("torch-cuda", "torch-cuda", cuda_device),
                   Candidate("torch-cuda + graph", "torch-cuda", cuda_device, {"cuda_graph": True})]
     return found
 
 
-def build_engine(bundle: Bundle, options: BackendOptions):
+def build_engine(bundle: Bundle, options: BackendOptions) -> Engine | DeviceEngine:
     """Engine for CPU runs, DeviceEngine (state kept on the GPU) for CUDA ones."""
     if options.device.startswith("cuda"):
         from leapp_ros.engine.device_engine import DeviceEngine
@@ -89,7 +97,7 @@ def time_ticks(run: Callable[[Feed], object], feeds: Sequence[Feed], warmup: int
     return samples / 1e3
 
 
-def sequence_error(engine, reference, feeds: Sequence[Feed]) -> tuple[float, str]:
+def sequence_error(engine: Engine | DeviceEngine, reference: Engine, feeds: Sequence[Feed]) -> tuple[float, str]:
     """Worst relative error of `engine` against `reference` over a run of ticks from reset (feedback included)."""
     engine.reset()
     reference.reset()
@@ -118,7 +126,7 @@ class BenchRow:
     mean_us: float | None = None
     max_us: float | None = None
     parity_rel: float | None = None
-    describe: list = field(default_factory=list)
+    describe: list[dict[str, object]] = field(default_factory=list)
 
 
 @dataclass
@@ -129,15 +137,18 @@ class Selection:
     def table(self) -> str:
         head = f"{'candidate':34} {'status':14} {'p50 us':>9} {'p99 us':>9} {'max us':>9} {'parity':>9}  detail"
         lines = [head, "-" * len(head)]
-        fmt = lambda v, spec: format(v, spec) if v is not None else format("-", ">" + spec.split(".")[0])
+
+        def fmt(v: float | None, spec: str) -> str:
+            return format(v, spec) if v is not None else format("-", ">" + spec.split(".")[0])
         for r in self.rows:
             mark = " *" if self.chosen is not None and r.label == self.chosen.label else ""
             lines.append(f"{r.label + mark:34} {r.status:14} {fmt(r.p50_us, '9.1f')} {fmt(r.p99_us, '9.1f')} "
                          f"{fmt(r.max_us, '9.1f')} {fmt(r.parity_rel, '9.2g')}  {r.detail[:120]}")
         return "\n".join(lines)
 
-    def as_dict(self) -> dict:
-        return {"chosen": self.chosen.label if self.chosen else None, "rows": [dataclasses.asdict(r) for r in self.rows]}
+    def as_dict(self) -> dict[str, Any]:
+        return {"chosen": self.chosen.label if self.chosen else None,
+                "rows": [dataclasses.asdict(r) for r in self.rows]}
 
 
 def measure(bundle: Bundle, candidates: Sequence[Candidate], *, warmup: int = 50, ticks: int = 500,
@@ -186,7 +197,7 @@ def measure(bundle: Bundle, candidates: Sequence[Candidate], *, warmup: int = 50
     finally:
         reference.close()
     usable = [r for r in rows if r.status == "ok"]
-    best = min(usable, key=lambda r: r.p99_us) if usable else None
+    best = min(usable, key=lambda r: r.p99_us if r.p99_us is not None else math.inf) if usable else None
     chosen = next((c for c in candidates if best is not None and c.label == best.label), None)
     return Selection(chosen, rows)
 
@@ -241,7 +252,7 @@ def _cuda_reason(formats: set[str]) -> str:
 
 
 def create_engine(bundle: Bundle, options: BackendOptions, *, log: Callable[[str], None] | None = None,
-                  warmup: int = 20, ticks: int = 200):
+                  warmup: int = 20, ticks: int = 200) -> tuple[Engine | DeviceEngine, str]:
     """The one engine factory (node, `bench`, `inspect`): returns (engine, a line saying what was chosen and why).
 
     `backend: auto` on `device: cpu` measures every candidate that can run here (CPU runtime, ONNX Runtime CUDA,

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
-from typing import Mapping
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -22,7 +24,7 @@ from leapp_ros.errors import EngineError
 NATURAL_GPU = {"onnx": "onnxruntime-cuda", "jit": "torch-cuda", "pt2": "torch-cuda"}
 
 
-def device_backend_class(name: str, node_format: str):
+def device_backend_class(name: str, node_format: str) -> Any:
     entry = REGISTRY.get(name)
     if entry is None or node_format not in entry.formats:
         raise EngineError(f"backend '{name}' cannot run '{node_format}' models on the device engine")
@@ -59,7 +61,7 @@ class DeviceEngine:
             raise
         by_node = {b.node.name: b for b in self._backends}
 
-        def device_buffer(key: str, output: bool):
+        def device_buffer(key: str, output: bool) -> Any:
             node, _, port = key.partition("/")
             return (by_node[node].outputs if output else by_node[node].inputs)[port]
 
@@ -85,7 +87,7 @@ class DeviceEngine:
         self.reset()  # warm-up, parity checks and capture ran on the state buffers: start clean
 
     @classmethod
-    def load(cls, path, options: BackendOptions) -> "DeviceEngine":
+    def load(cls, path: str | Path, options: BackendOptions) -> DeviceEngine:
         return cls(load_bundle(path), options)
 
     @property
@@ -119,6 +121,7 @@ class DeviceEngine:
             value = inputs.get(key)
             if value is None:
                 self._raise_key_mismatch(inputs)
+                raise AssertionError  # _raise_key_mismatch raises
             port = buf.port
             if value.shape != port.shape or value.dtype != port.dtype:
                 raise EngineError(f"input '{key}' must be {port.dtype}{list(port.shape)}, got "
@@ -152,8 +155,8 @@ class DeviceEngine:
             backend.close()
         self._backends = []
 
-    def __enter__(self) -> "DeviceEngine":
+    def __enter__(self) -> DeviceEngine:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()

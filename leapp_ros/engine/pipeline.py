@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping
+from typing import Any
 
 import numpy as np
 
@@ -45,7 +46,8 @@ class Engine:
         # Routing per node, resolved once: external outputs, data_flow targets, feedback targets.
         external_outputs = {p.key for p in bundle.outputs}
         forwarded = {e.source for e in bundle.data_flow} | external_outputs
-        self._plan: list[tuple[Backend, dict, list, list, list]] = []
+        # (backend, its feed, outputs to the caller, outputs to other nodes' feeds, outputs to feedback state)
+        self._plan: list[tuple[Backend, dict[str, np.ndarray], list[Any], list[Any], list[Any]]] = []
         for backend, feed, node in zip(self._backends, self._feeds, bundle.nodes):
             to_caller, to_nodes, to_state = [], [], []
             for index, port in enumerate(node.outputs):
@@ -59,10 +61,10 @@ class Engine:
                 copy = port.key in forwarded or len(targets) > 1
                 to_state += [(index, *self._state_slots[t], copy) for t in targets]
             self._plan.append((backend, feed, to_caller, to_nodes, to_state))
-        self._pending: list[tuple[dict, str, np.ndarray, bool]] = []
+        self._pending: list[tuple[dict[str, np.ndarray], str, np.ndarray, bool]] = []
 
     @classmethod
-    def load(cls, path: str | Path, options: BackendOptions | None = None) -> "Engine":
+    def load(cls, path: str | Path, options: BackendOptions | None = None) -> Engine:
         return cls(load_bundle(path), options)
 
     @property
@@ -112,7 +114,8 @@ class Engine:
             feed_of_target[name] = value.copy() if copy else value
         return outputs
 
-    def _raise_bad_input(self, key: str, value: object, inputs: Mapping[str, np.ndarray], shape, dtype) -> None:
+    def _raise_bad_input(self, key: str, value: object, inputs: Mapping[str, np.ndarray], shape: tuple[int, ...],
+                         dtype: np.dtype[Any]) -> None:
         if key not in inputs:
             self._raise_key_mismatch(inputs)
         if not isinstance(value, np.ndarray) and hasattr(value, "shape") and hasattr(value, "dtype"):
@@ -133,8 +136,8 @@ class Engine:
             backend.close()
         self._backends = []
 
-    def __enter__(self) -> "Engine":
+    def __enter__(self) -> Engine:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()

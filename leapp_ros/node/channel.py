@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -15,9 +16,17 @@ from leapp_ros.binding import BindingPlan, MessageEncoder, Role, TargetOutput
 from leapp_ros.binding.outputs import GainOutput
 from leapp_ros.errors import ConfigurationError
 from leapp_ros.node import parameters as P
-from leapp_ros.safety import (Cause, CommandMode, PolicyAction, SafetyCommand, SafetySupervisor, WatchedInput,
-                              build_supervisor)
+from leapp_ros.safety import (
+    Cause,
+    CommandMode,
+    PolicyAction,
+    SafetyCommand,
+    SafetySupervisor,
+    WatchedInput,
+    build_supervisor,
+)
 from leapp_ros.transport import qos_profile
+from leapp_ros.transport.base import Transport
 
 
 @dataclass
@@ -69,7 +78,7 @@ class CommandChannel:
 
     @classmethod
     def create(cls, target: TargetOutput, plan: BindingPlan, rate_hz: float, params: Mapping[str, Any],
-               transport: Any) -> "CommandChannel":
+               transport: Transport) -> CommandChannel:
         if target.role is not Role.TARGET_JOINT_POSITION:
             raise ConfigurationError(f"output port '{target.port.name}' is a {target.role.value} target; the safety "
                                      "supervisor (ramp-in, hold, limits) handles joint position targets only")
@@ -84,7 +93,7 @@ class CommandChannel:
         safety = P.family(params, "safety.")
         if not target.gains:
             safety.setdefault("command_interface", "position")
-        limits = {}
+        limits: dict[str, dict[str, Any]] = {}
         for key, value in P.family(params, "joint_limits.").items():
             joint, _, attribute = key.rpartition(".")
             limits.setdefault(joint, {})[attribute] = value

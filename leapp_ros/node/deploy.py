@@ -6,13 +6,15 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import Any, Mapping
+from collections.abc import Mapping
+from functools import partial
+from typing import Any
 
 import numpy as np
 
 from leapp_ros import diagnostic_keys as K
 from leapp_ros.binding import BindingPlan, BindingSettings, compile_plan, format_binding_plan
-from leapp_ros.binding.inputs import Arrival
+from leapp_ros.binding.inputs import Arrival, TopicInput
 from leapp_ros.bundle import load_bundle
 from leapp_ros.errors import ConfigurationError, EngineError, LeappRosError
 from leapp_ros.message_types import BOOL, DIAGNOSTIC_ARRAY, EMPTY, FLOAT64_MULTI_ARRAY, JOINT_STATE, STRING
@@ -24,8 +26,9 @@ from leapp_ros.node.lifecycle import Lifecycle, State
 from leapp_ros.node.realtime import RealtimeReport, RealtimeSettings, ScheduledGc, apply_to_current_thread, lock_memory
 from leapp_ros.node.timing import STAGES, DeadlineLoop, TickProfile
 from leapp_ros.safety import Cause, PolicyAction, SafetyState
-from leapp_ros.text import clip, exception_summary
+from leapp_ros.text import exception_summary
 from leapp_ros.transport import qos_profile
+from leapp_ros.transport.base import Transport
 
 LOG = logging.getLogger("leapp_ros.node")
 _SKIP, _RESET_AND_RUN = PolicyAction.SKIP, PolicyAction.RESET_AND_RUN
@@ -36,7 +39,7 @@ SHUTDOWN_TICK_WAIT_S = 30.0  # shutdown waits this long for a tick blocked in in
 class DeployNode:
     """Runs one bundle on one robot. Lifecycle: configure -> activate <-> deactivate -> cleanup -> shutdown."""
 
-    def __init__(self, transport: Any, params: Mapping[str, Any] | None = None, *,
+    def __init__(self, transport: Transport, params: Mapping[str, Any] | None = None, *,
                  topic_lifecycle: bool = True) -> None:
         self.transport = transport
         self.params = P.resolve(params or {})
@@ -94,7 +97,7 @@ class DeployNode:
         self._publish_state()
 
     def _configure(self) -> None:
-        from leapp_ros.engine import BackendOptions, Engine
+        from leapp_ros.engine import BackendOptions
 
         params = self.params
         if not params["bundle"]:
@@ -107,7 +110,8 @@ class DeployNode:
             raise ConfigurationError(f"bundle '{bundle.name}' states no policy rate (no pipeline.configs.frequency "
                                      "or semantic.scene.dt): set the rate_hz parameter (leapp-ros run --rate HZ)")
         if params["tick_on"] not in ("timer", "joint_states"):
-            raise ConfigurationError(f"parameter 'tick_on' must be 'timer' or 'joint_states', got {params['tick_on']!r}")
+            raise ConfigurationError(f"parameter 'tick_on' must be 'timer' or 'joint_states', "
+                                     f"got {params['tick_on']!r}")
         self.rate_hz = rate
         plan = compile_plan(bundle, BindingSettings.from_params(params))
         self._check_types(plan)
@@ -127,7 +131,7 @@ class DeployNode:
         plan.inputs.future_tolerance_s = min(c.supervisor.config.future_stamp_tolerance_s for c in self.channels)
         for topic in plan.inputs.topics:
             self._subscriptions.append(self.transport.create_subscription(
-                topic.topic, topic.type_name, qos_profile(topic.qos), lambda msg, t=topic: self._on_input(t, msg)))
+                topic.topic, topic.type_name, qos_profile(topic.qos), partial(self._on_input, topic)))
         if params["tick_on"] == "joint_states":
             self._event_topic = next((t for t in plan.inputs.topics if t.type_name == JOINT_STATE),
                                      None)
@@ -300,7 +304,7 @@ class DeployNode:
         self._gc.release()
 
     # ------------------------------------------------------------------ inputs
-    def _on_input(self, topic: Any, msg: Any) -> None:
+    def _on_input(self, topic: TopicInput, msg: Any) -> None:
         """Transport thread: the input ledger records the arrival once (safety reads ages from it)."""
         plan = self.plan
         if plan is None:
@@ -361,6 +365,8 @@ class DeployNode:
             self.stats.record(start, inputs_done, safety_done, engine_done, clock())
         except Exception as exc:  # noqa: BLE001 - the tick thread must survive; safety holds on the next tick
             self._note_error(exc)
+            for channel in self.channels:
+                channel.tick_started_s = None  # no tick in flight any more (the inference watchdog must not trip)
             kind = f"tick {type(exc).__name__}"
             self._engine_faults[kind] = self._engine_faults.get(kind, 0) + 1
             if self._engine_faults[kind] == 1:  # once per type: a failure that repeats every tick is counted
@@ -524,8 +530,8 @@ class DeployNode:
             values[K.ENGINE_FAULTS] = ", ".join(f"{n} {kind}" for kind, n in self._engine_faults.items())
         guard = self._guard
         if guard is not None:
-            for topic, count in guard.publishers.items():
-                values[K.publishers(topic)] = str(count)
+            for state_topic, count in guard.publishers.items():
+                values[K.publishers(state_topic)] = str(count)
             if guard.multiple_publishers and level == OK:
                 level, message = WARN, "; ".join(f"state topic {t} has {n} publishers"
                                                  for t, n in guard.multiple_publishers.items())

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import math
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from leapp_ros.message_types import DIAGNOSTIC_ARRAY, DIAGNOSTIC_STATUS, KEY_VALUE
 

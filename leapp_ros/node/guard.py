@@ -5,10 +5,11 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import Any, Sequence
+from collections.abc import Sequence
 
 from leapp_ros.node.channel import CommandChannel
 from leapp_ros.safety import Cause
+from leapp_ros.transport.base import Transport
 
 LOG = logging.getLogger("leapp_ros.node")
 
@@ -22,7 +23,7 @@ class SafetyGuard:
       while it lasts with `safety.multiple_publishers: hold`.
     """
 
-    def __init__(self, channels: Sequence[CommandChannel], transport: Any, state_topics: Sequence[str],
+    def __init__(self, channels: Sequence[CommandChannel], transport: Transport, state_topics: Sequence[str],
                  period_s: float, publisher_check_s: float = 0.25) -> None:
         self.channels = tuple(channels)
         self.transport = transport

@@ -4,11 +4,11 @@ YAML, `name:=value` overrides and validation of a set before it is accepted."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Mapping
-
 import dataclasses
 import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
 
 import yaml
 
@@ -111,7 +111,8 @@ DEFAULTS = {spec.name: spec.default for spec in PARAMETERS}
 ROS_OWNED = ("use_sim_time", "start_type_description_service")
 ROS_OWNED_PREFIXES = ("qos_overrides.",)
 # `ports.<port>.<key>` declared for every bundle port; the "not set" value leaves the bundle's binding alone.
-PORT_SPECS = (("topic", "", "string", "topic ('' = from the bundle / the source parameters)"),
+PORT_SPECS: tuple[tuple[str, Any, str, str], ...] = (
+              ("topic", "", "string", "topic ('' = from the bundle / the source parameters)"),
               ("type", "", "string", "message type ('' = the default for its kind)"),
               ("qos", "", "string", "QoS: sensor_data | default | latched ('' = the source's)"),
               ("kind", "", "string", "LEAPP kind, e.g. target/joint/position ('' = from the bundle)"),

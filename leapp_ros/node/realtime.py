@@ -8,8 +8,9 @@ import ctypes.util
 import gc
 import logging
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 from leapp_ros.errors import ConfigurationError
 
@@ -28,7 +29,7 @@ class RealtimeSettings:
     gc: str = "scheduled"  # scheduled: gc.freeze() after configure, collections between ticks; automatic: Python's
 
     @classmethod
-    def from_params(cls, params: Mapping[str, Any]) -> "RealtimeSettings":
+    def from_params(cls, params: Mapping[str, Any]) -> RealtimeSettings:
         cpus = params.get("realtime.cpu_affinity") or []
         priority = params.get("realtime.priority", 0)
         mode = str(params.get("realtime.gc", "scheduled"))

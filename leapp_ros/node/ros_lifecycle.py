@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from leapp_ros.errors import LeappRosError
+from leapp_ros.message_types import STRING
 from leapp_ros.node import parameters as P
 from leapp_ros.node.deploy import DeployNode
 from leapp_ros.node.lifecycle import State as LifecycleState
@@ -129,8 +130,11 @@ def make_lifecycle_node(node_name: str = P.NODE_NAME, **node_kwargs: Any) -> Any
             if self._activation_timer is not None or self.core.lifecycle.state is not LifecycleState.UNCONFIGURED:
                 return
             self.trigger_configure()
-            if self.core.lifecycle.state is LifecycleState.INACTIVE:
+            if self._lifecycle_state() is LifecycleState.INACTIVE:  # configure may have failed
                 self._activation_timer = self.create_timer(0.1, self._try_activate)
+
+        def _lifecycle_state(self) -> LifecycleState:
+            return self.core.lifecycle.state
 
         def _try_activate(self) -> None:
             """Activate as soon as every required input has arrived; say once (at INFO) what it waits for."""
@@ -179,7 +183,7 @@ def make_lifecycle_node(node_name: str = P.NODE_NAME, **node_kwargs: Any) -> Any
             topic, wait_s = str(params["robot_description_topic"]), float(params["robot_description_wait_s"])
             if not topic or wait_s <= 0:
                 return ""
-            ok, msg = wait_for_message(interface_class("std_msgs/msg/String"), self, topic,
+            ok, msg = wait_for_message(interface_class(STRING), self, topic,
                                        qos_profile=to_rclpy_qos(LATCHED), time_to_wait=wait_s)
             if not ok:
                 return ""

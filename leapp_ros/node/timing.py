@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
 from leapp_ros.percentiles import percentiles
+
+
+def _nan_for_none(values: dict[str, float | None]) -> dict[str, float]:
+    """Percentiles of a window as plain floats (a window with samples has them all; NaN otherwise)."""
+    return {q: float("nan") if v is None else v for q, v in values.items()}
 
 # Stage boundaries the tick stamps with monotonic_ns: start, inputs copied, safety gate, engine, filter + publish.
 STAGES = ("inputs", "safety", "engine", "publish")
@@ -60,12 +65,12 @@ class TickProfile:
             nan = float("nan")
             return {**result, "p50_ms": nan, "p99_ms": nan, "max_ms": nan, "overhead_p50_us": nan,
                     "overhead_p99_us": nan}
-        p = percentiles(total / 1e6)
-        o = percentiles((total - stages[:, _ENGINE]) / 1e3)
+        p = _nan_for_none(percentiles(total / 1e6))
+        o = _nan_for_none(percentiles((total - stages[:, _ENGINE]) / 1e3))
         result.update(p50_ms=p["p50"], p99_ms=p["p99"], max_ms=self.max_ns / 1e6, overhead_p50_us=o["p50"],
                       overhead_p99_us=o["p99"])
         for i, name in enumerate(STAGES):
-            q = percentiles(stages[:, i] / 1e3)
+            q = _nan_for_none(percentiles(stages[:, i] / 1e3))
             result[f"{name}_p50_us"], result[f"{name}_p99_us"] = q["p50"], q["p99"]
         return result
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 from leapp_ros.errors import ConfigurationError
 
@@ -25,7 +26,7 @@ class SafetyConfig:
     ramp_in_velocity_cap: PerJoint = 0.5  # rad/s (m/s for prismatic joints), also capped by the joint limit
     ramp_in_tolerance: float = 0.02  # RAMP_IN -> ACTIVE once every joint is this close to its target (rad)
     stale_periods: float = 3.0  # a required input older than this many control periods ...
-    stale_floor_ms: float = 100.0  # ... and older than this (scheduling noise is not a stale robot) trips HOLD
+    stale_floor_ms: float = 150.0  # ... and older than this (scheduling noise is not a stale robot) trips HOLD
     limit_margin: float = 0.1  # targets clamp to the limits; beyond limit +- margin (rad) -> HOLD
     velocity_limit_scale: float = 1.0  # |measured velocity| > scale * limit -> DAMP
     deadline_burst: int = 0  # this many missed deadlines (0 = half the window) ...
@@ -86,14 +87,14 @@ class SafetyConfig:
         return self.command_interface == "position_gains"
 
     @classmethod
-    def from_parameters(cls, parameters: Mapping[str, Any] | None) -> "SafetyConfig":
+    def from_parameters(cls, parameters: Mapping[str, Any] | None) -> SafetyConfig:
         """Build from a mapping of the field names (e.g. the node's `safety.*` parameters)."""
         parameters = dict(parameters or {})
         fields = {f.name: f for f in dataclasses.fields(cls)}
         unknown = sorted(set(parameters) - set(fields))
         if unknown:
             raise ConfigurationError(f"unknown safety parameters {unknown} (known: {sorted(fields)})")
-        values = {}
+        values: dict[str, Any] = {}
         for name, raw in parameters.items():
             default = fields[name].default
             try:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from leapp_ros.safety.config import SafetyConfig
 from leapp_ros.safety.limits import JointLimits, parse_parameter_limits, parse_urdf_limits, read_urdf_file
@@ -32,7 +33,8 @@ def resolve_limits(joint_names: Sequence[str], *, urdf: str | None = None, urdf_
 
 
 def build_supervisor(joint_names: Sequence[str], rate_hz: float, inputs: Sequence[WatchedInput],
-                     safety: Mapping[str, Any] | None = None, *, ledger: InputLedger | None = None, urdf: str | None = None,
+                     safety: Mapping[str, Any] | None = None, *, ledger: InputLedger | None = None,
+                     urdf: str | None = None,
                      urdf_file: str | Path | None = None,
                      joint_limits: Mapping[str, Any] | None = None) -> SafetySupervisor:
     """The supervisor the node creates at configure; its `report` lists what to log once."""

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import math
 import xml.etree.ElementTree as ET
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -92,7 +93,8 @@ def parse_parameter_limits(raw: Any, where: str = "parameter 'joint_limits'") ->
             raise ConfigurationError(f"{what} has unknown keys {sorted(unknown)} (known: {sorted(PARAMETER_KEYS)})")
         values = {key: _number(entry.get(key), what, key, default) for key, default in
                   (("lower", -INF), ("upper", INF), ("velocity", INF), ("effort", INF))}
-        limit = JointLimit(str(name), source="parameters", **values)
+        limit = JointLimit(str(name), lower=values["lower"], upper=values["upper"], velocity=values["velocity"],
+                           effort=values["effort"], source="parameters")
         _check(limit, where)
         limits[str(name)] = limit
     return limits
@@ -122,12 +124,12 @@ class JointLimits:
         return len(self.names)
 
     @classmethod
-    def unlimited(cls, names: Sequence[str]) -> "JointLimits":
+    def unlimited(cls, names: Sequence[str]) -> JointLimits:
         return cls([JointLimit(name) for name in names])
 
     @classmethod
     def resolve(cls, names: Sequence[str], *, urdf: Mapping[str, JointLimit] | None = None,
-                parameters: Mapping[str, JointLimit] | None = None) -> tuple["JointLimits", list[str]]:
+                parameters: Mapping[str, JointLimit] | None = None) -> tuple[JointLimits, list[str]]:
         """Per joint: the URDF's limits when it has the joint, else the parameters', else none.
 
         Returns the limits and one report line per kind of gap (the joints that lack limits, listed together).

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
-from typing import Callable
 
 LOG = logging.getLogger("leapp_ros.safety")
 
@@ -38,7 +38,8 @@ class Cause(str, Enum):
     GAIN_OUT_OF_RANGE = "gain_out_of_range"  # a policy kp/kd below 0 or above safety.max_kp / max_kd
     ENGINE_FAULT = "engine_fault"  # the inference backend raised (any exception)
     INFERENCE_OVERRUN = "inference_overrun"  # a tick ran longer than its inference budget
-    MULTIPLE_PUBLISHERS = "multiple_publishers"  # a state topic has more than one publisher (safety.multiple_publishers: hold)
+    # a state topic has more than one publisher (safety.multiple_publishers: hold)
+    MULTIPLE_PUBLISHERS = "multiple_publishers"
     LIMIT_MARGIN = "limit_margin"  # a target beyond a position limit by more than the margin
     JOINT_OVERSPEED = "joint_overspeed"  # a measured joint velocity beyond its limit
     DEADLINE_BURST = "deadline_burst"

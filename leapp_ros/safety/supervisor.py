@@ -24,9 +24,9 @@ from __future__ import annotations
 
 import math
 import threading
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
-from typing import Mapping, Sequence
 
 import numpy as np
 
@@ -36,11 +36,18 @@ from leapp_ros.safety.config import SafetyConfig, per_joint
 from leapp_ros.safety.filters import CommandMode, LimitClamp, RampIn, SafetyCommand, first_non_finite
 from leapp_ros.safety.limits import JointLimits
 from leapp_ros.safety.states import LOG, RECOVERABLE, Cause, SafetyState, Transition, TransitionLog
-from leapp_ros.safety.watchdog import (DeadlineBurstDetector, InputLedger, InputWatchdog, NothingArrived, burst_sizes,
-                                       stale_limit_s)
+from leapp_ros.safety.watchdog import (
+    DeadlineBurstDetector,
+    InputLedger,
+    InputWatchdog,
+    NothingArrived,
+    burst_sizes,
+    stale_limit_s,
+)
 
 RUNNING = (SafetyState.RAMP_IN, SafetyState.ACTIVE)
 MIN_INFERENCE_BUDGET_S = 0.05  # the inference budget never goes below this, whatever the rate
+TIMING_FAULTS = (Cause.DEADLINE_BURST, Cause.INFERENCE_OVERRUN)  # recover once deadlines are kept; the Nth latches
 GainCheck = tuple[str, np.ndarray, np.ndarray, Sequence[str]]  # (kp|kd, values, maxima, joint names)
 ENABLEABLE = (SafetyState.INACTIVE, SafetyState.HOLD, SafetyState.DAMP, SafetyState.ESTOP)
 
@@ -218,11 +225,19 @@ class SafetySupervisor:
         state's command to publish now (also when already stopped: a periodic keep-alive), or None."""
         with self._state_lock:
             if self.state in RUNNING:
-                self._fault(SafetyState.HOLD, cause, detail)
+                self._fault(SafetyState.HOLD, cause, *self._timing_fault(cause, detail))
                 self.generation += 1
-            if self.state in RUNNING:
-                return None
             return self._checked(self._fill_stopped(self.command))
+
+    def _timing_fault(self, cause: Cause, detail: str) -> tuple[str]:
+        """An inference overrun counts as a timing fault, like a deadline burst: it recovers once deadlines are
+        kept again, and the Nth since the last enable latches (the detail says so)."""
+        if cause is not Cause.INFERENCE_OVERRUN:
+            return (detail,)
+        self.bursts += 1
+        self._timing_good = 0
+        self._burst_latched = self.bursts >= self.config.deadline_latch_bursts
+        return (detail + (f" (timing fault {self.bursts}: latched until enabled)" if self._burst_latched else ""),)
 
     def set_stream_fault(self, detail: str | None) -> None:
         """A condition of the input streams that holds while it lasts (any thread); None clears it."""
@@ -256,7 +271,7 @@ class SafetySupervisor:
         self._apply_requests()
 
         self._have_measured = position is not None and first_non_finite(position) < 0
-        if self._have_measured:
+        if self._have_measured and position is not None:
             np.copyto(self._measured, position)
         fault = self._input_fault(now_s, position, velocity)
         burst = self.deadlines.update(deadline_missed)
@@ -277,10 +292,11 @@ class SafetySupervisor:
         if (self.state is SafetyState.HOLD and self.config.auto_recover and self.cause in RECOVERABLE
                 and self._good_ticks >= self.config.recover_periods):
             self._start_ramp(Cause.RECOVERED, f"inputs good for {self._good_ticks} ticks after {self.cause.value}")
-        elif (self.state is SafetyState.HOLD and self.cause is Cause.DEADLINE_BURST and self.config.auto_recover
+        elif (self.state is SafetyState.HOLD and self.cause in TIMING_FAULTS and self.config.auto_recover
               and not self._burst_latched and self._timing_good >= self._timing_recover_ticks
               and self._good_ticks >= self.config.recover_periods):
-            self._start_ramp(Cause.RECOVERED, f"deadlines kept for {self._timing_good} ticks after a burst")
+            self._start_ramp(Cause.RECOVERED, f"deadlines kept for {self._timing_good} ticks after "
+                                              f"{self.cause.value}")
         if self._waiting_reason is not None and self.state in ENABLEABLE:
             if healthy:
                 self._waiting_reason = None
@@ -319,7 +335,7 @@ class SafetySupervisor:
         if self.state in RUNNING:
             fault = fault or self._output_fault(targets, kp, kd, gains)
             if fault is not None:
-                self._fault(SafetyState.HOLD, *fault)
+                self._fault(SafetyState.HOLD, fault[0], *self._timing_fault(*fault))
         if self.state in RUNNING:
             cmd.kp[:] = self._last_kp if kp is None else kp
             cmd.kd[:] = self._last_kd if kd is None else kd
@@ -406,7 +422,8 @@ class SafetySupervisor:
             return cmd
 
     # ------------------------------------------------------------------ checks
-    def _input_fault(self, now_s: float, position, velocity) -> tuple[SafetyState, Cause, str] | None:
+    def _input_fault(self, now_s: float, position: np.ndarray | None,
+                     velocity: np.ndarray | None) -> tuple[SafetyState, Cause, str] | None:
         rejection = self.watchdog.new_rejection()  # noticed every tick so old ones never trip later
         if position is not None and not self._have_measured:
             j = first_non_finite(position)
@@ -433,7 +450,8 @@ class SafetySupervisor:
             return SafetyState.HOLD, Cause.MULTIPLE_PUBLISHERS, stream_fault
         return None
 
-    def _output_fault(self, targets, kp, kd, gains: Sequence[GainCheck]) -> tuple[Cause, str] | None:
+    def _output_fault(self, targets: np.ndarray | None, kp: np.ndarray | None, kd: np.ndarray | None,
+                      gains: Sequence[GainCheck]) -> tuple[Cause, str] | None:
         if targets is None:
             return Cause.MISSING_OUTPUT, "the policy produced no targets this tick"
         if len(targets) != len(self.joint_names):

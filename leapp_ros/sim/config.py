@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-
 Gains = float | Sequence[float] | Mapping[str, float]
 
 

@@ -33,7 +33,7 @@ class JointMap:
 
     @classmethod
     def build(cls, model: Any, robot_names: Sequence[str] = (),
-              mjcf_names: Mapping[str, str] | None = None, model_label: str = "MJCF model") -> "JointMap":
+              mjcf_names: Mapping[str, str] | None = None, model_label: str = "MJCF model") -> JointMap:
         """Resolve ``robot_names`` (default: every hinge/slide joint of the model, in model order).
 
         ``mjcf_names`` maps a robot joint name to the MJCF joint it drives; unmapped names must exist

@@ -15,6 +15,7 @@ from leapp_ros.sim.commands import CommandDecoder, CommandRejected, JointCommand
 from leapp_ros.sim.robot import SimRobot
 from leapp_ros.sim.settings import SimNodeSettings
 from leapp_ros.transport import qos_profile
+from leapp_ros.transport.base import Transport
 
 LOG = logging.getLogger("leapp_ros.sim")
 
@@ -34,7 +35,7 @@ class SimNode:
         node.close()
     """
 
-    def __init__(self, transport: Any, robot: SimRobot, settings: SimNodeSettings) -> None:
+    def __init__(self, transport: Transport, robot: SimRobot, settings: SimNodeSettings) -> None:
         self.transport = transport
         self.robot = robot
         self.settings = s = settings
@@ -54,7 +55,8 @@ class SimNode:
         new = transport.new_message
         self._js_pub = transport.create_publisher(s.joint_states_topic, JOINT_STATE, sensor)
         self._js_msg = new(JOINT_STATE, name=list(robot.joint_names))
-        self._imu_pub = self._imu_msg = None
+        self._imu_pub: Any = None
+        self._imu_msg: Any = None
         if robot.config.imu_site:
             self._imu_pub = transport.create_publisher(s.imu_topic, IMU, sensor)
             self._imu_msg = new(IMU)
@@ -62,11 +64,13 @@ class SimNode:
         self._odom_pub = transport.create_publisher(s.odom_topic, ODOMETRY, sensor)
         self._odom_msg = new(ODOMETRY)
         self._odom_msg.header.frame_id, self._odom_msg.child_frame_id = s.odom_frame, s.base_frame
-        self._clock_pub = self._clock_msg = None
+        self._clock_pub: Any = None
+        self._clock_msg: Any = None
         if s.publish_clock:
             self._clock_pub = transport.create_publisher("/clock", CLOCK, qos_profile("default"))
             self._clock_msg = new(CLOCK)
-        self._ee_pub = self._ee_msg = None
+        self._ee_pub: Any = None
+        self._ee_msg: Any = None
         if s.ee_site and s.ee_pose_topic:
             self._ee_pub = transport.create_publisher(s.ee_pose_topic, POSE_STAMPED, default)
             self._ee_msg = new(POSE_STAMPED)

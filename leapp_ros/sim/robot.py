@@ -97,9 +97,10 @@ class SimRobot:
     # ------------------------------------------------------------------ configuration helpers
 
     def _find(self, obj: Any, name: str | None, what: str) -> int | None:
-        if name is None:
-            return None
-        oid = self._mj.mj_name2id(self.model, obj, name)
+        return None if name is None else self._id(obj, name, what)
+
+    def _id(self, obj: Any, name: str, what: str) -> int:
+        oid = int(self._mj.mj_name2id(self.model, obj, name))
         if oid < 0:
             raise ConfigurationError(f"{self.model_label} has no {what} '{name}'")
         return oid
@@ -111,7 +112,8 @@ class SimRobot:
 
     def _joint_actuators(self) -> dict[int, list[int]]:
         """MJCF joint id -> ids of the actuators with a joint transmission on it."""
-        m, out = self.model, {}
+        m = self.model
+        out: dict[int, list[int]] = {}
         for a in range(m.nu):
             if int(m.actuator_trntype[a]) == int(self._mj.mjtTrn.mjTRN_JOINT):
                 out.setdefault(int(m.actuator_trnid[a, 0]), []).append(a)
@@ -162,7 +164,7 @@ class SimRobot:
     def _resolve_base_body(self, name: str | None) -> int:
         mj, m = self._mj, self.model
         if name is not None:
-            return int(self._find(mj.mjtObj.mjOBJ_BODY, name, "body"))
+            return self._id(mj.mjtObj.mjOBJ_BODY, name, "body")
         for j in range(m.njnt):
             if int(m.jnt_type[j]) == int(mj.mjtJoint.mjJNT_FREE):
                 return int(m.jnt_bodyid[j])
@@ -325,7 +327,7 @@ class SimRobot:
 
     def site_pose(self, site: str, quat_order: str = "xyzw") -> tuple[np.ndarray, np.ndarray]:
         """World position and orientation of a named site (e.g. an end-effector frame)."""
-        sid = int(self._find(self._mj.mjtObj.mjOBJ_SITE, site, "site"))
+        sid = self._id(self._mj.mjtObj.mjOBJ_SITE, site, "site")
         self._sync()
         quat = reorder_quat(self._frame_quat_wxyz(self.data.site_xmat[sid]), "wxyz", quat_order)
         return self.data.site_xpos[sid].copy(), quat
@@ -334,7 +336,7 @@ class SimRobot:
         """Position and orientation of a named site expressed in the base body frame."""
         mj = self._mj
         pos_w, _ = self.site_pose(site)
-        sid = int(self._find(mj.mjtObj.mjOBJ_SITE, site, "site"))
+        sid = self._id(mj.mjtObj.mjOBJ_SITE, site, "site")
         b = self._base_body
         rot_b = self.data.xmat[b].reshape(3, 3)
         pos_b = rot_b.T @ (pos_w - self.data.xpos[b])

@@ -11,7 +11,6 @@ from leapp_ros.sim.commands import FLOAT64_MULTI_ARRAY, TARGET_TYPES
 from leapp_ros.transport.base import QOS_PROFILES
 
 
-
 @dataclass(frozen=True)
 class SimNodeSettings:
     """Topic names are relative (resolved in the node's namespace) unless they start with ``/`` or ``~/``.
@@ -60,7 +59,7 @@ class SimNodeSettings:
                 raise ConfigurationError(f"node.{name} must not be empty")
 
     @classmethod
-    def from_mapping(cls, values: Mapping[str, Any]) -> "SimNodeSettings":
+    def from_mapping(cls, values: Mapping[str, Any]) -> SimNodeSettings:
         """Build from ``node:`` YAML keys; unknown keys are errors naming the key."""
         known = {f.name: f for f in fields(cls)}
         unknown = sorted(set(values) - set(known))

@@ -19,7 +19,7 @@ class IdlTypeFactory:
         from cyclonedds.idl import types as idl_types
 
         self._typestore = typestore
-        self._types = idl_types
+        self._types: Any = idl_types  # annotation factories (bounded_str[n], array[t, n]) typed loosely
         self._classes: dict[str, type] = {}
         t = idl_types
         self._primitive: dict[str, Any] = {

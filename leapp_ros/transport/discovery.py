@@ -44,7 +44,7 @@ class NodeGraphAnnouncer:
         self._readers: dict[int, uuid.UUID] = {}
         self._writers: dict[int, uuid.UUID] = {}
         qos = discovery_info_qos(reader=False, user_data=user_data)
-        self.topic = Topic(participant, DISCOVERY_TOPIC, idl_class)
+        self.topic: Any = Topic(participant, DISCOVERY_TOPIC, idl_class)
         self.writer = DataWriter(participant, self.topic, qos=qos)
 
     def add(self, entity: Any, is_reader: bool) -> None:

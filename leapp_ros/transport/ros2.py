@@ -38,7 +38,7 @@ def _import_rclpy() -> Any:
     return rclpy
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def interface_class(type_name: str, kind: str = "msg") -> type:
     """The rclpy class for ``pkg/msg/Name`` (or ``pkg/srv/Name``), imported from ``<pkg>.<kind>``.
 
@@ -241,7 +241,7 @@ class RclpyTransport:
         return interface_class(type_name, "msg")
 
     def new_message(self, type_name: str, **fields: Any) -> Any:
-        cls = self.message_class(type_name)
+        cls: Any = self.message_class(type_name)  # a rosidl message class
         known = set(cls.get_fields_and_field_types())
         unknown = sorted(set(fields) - known)
         if unknown:

@@ -6,6 +6,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from leapp_ros.transport.base import Transport
+
 PRODUCT_LOGGER = "leapp_ros"
 
 
@@ -75,11 +77,12 @@ def set_ros_level(ros_logger: Any, level_name: str) -> None:
                           "error": LoggingSeverity.ERROR}[level_name.lower()])
 
 
-def bridge_transport(transport: Any, level_name: str | None = None) -> RosLogHandler | None:
+def bridge_transport(transport: Transport, level_name: str | None = None) -> RosLogHandler | None:
     """On the rclpy transport: ROS logging for every product logger (at `level_name` when given); else None."""
-    if getattr(transport, "name", "") != "rclpy":
+    node = getattr(transport, "node", None)  # the rclpy adapter's node
+    if transport.name != "rclpy" or node is None:
         return None
-    ros_logger = transport.node.get_logger()
+    ros_logger = node.get_logger()
     if level_name:
         set_ros_level(ros_logger, level_name)
     return bridge_to_ros(ros_logger)

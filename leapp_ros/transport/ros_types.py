@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from leapp_ros.message_types import QUATERNION
 from leapp_ros.transport.errors import TransportError
 
 # Distro name -> rosbags store name (rolling follows rosbags' newest ROS 2 store).
@@ -29,7 +30,7 @@ NUMPY_DTYPES: dict[str, Any] = {
 }
 
 # Non-zero defaults from the .msg files, which rosbags' definitions do not carry (rclpy has them).
-MSG_DEFAULT_OVERRIDES: dict[str, dict[str, Any]] = {"geometry_msgs/msg/Quaternion": {"w": 1.0}}
+MSG_DEFAULT_OVERRIDES: dict[str, dict[str, Any]] = {QUATERNION: {"w": 1.0}}
 
 # rosbags' field-description node kinds (rosbags.typesys.base.Nodetype values).
 _BASE, _NAME, _ARRAY, _SEQUENCE = 1, 2, 3, 4

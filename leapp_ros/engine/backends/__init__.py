@@ -43,13 +43,16 @@ def create_backend(node: ModelNode, options: BackendOptions) -> Backend:
         raise EngineError(f"node '{node.name}': backend '{name}' cannot run '{node.backend}' models "
                           f"(it runs {', '.join(entry.formats)})")
     cls = getattr(importlib.import_module(entry.module), entry.cls)
-    return cls(node, options)
+    backend: Backend = cls(node, options)
+    return backend
 
 
 __all__ = ["Backend", "BackendEntry", "BackendOptions", "REGISTRY", "backend_names", "create_backend", "register"]
 
 # --- GPU backends (one line each) -------------------------------------------------------------------------------------
-register("onnxruntime-cuda", BackendEntry("leapp_ros.engine.backends.onnxruntime_cuda", "OnnxRuntimeCudaBackend", ("onnx",)))
-register("onnxruntime-tensorrt", BackendEntry("leapp_ros.engine.backends.onnxruntime_cuda", "OnnxRuntimeTensorRTBackend", ("onnx",)))
+register("onnxruntime-cuda",
+         BackendEntry("leapp_ros.engine.backends.onnxruntime_cuda", "OnnxRuntimeCudaBackend", ("onnx",)))
+register("onnxruntime-tensorrt",
+         BackendEntry("leapp_ros.engine.backends.onnxruntime_cuda", "OnnxRuntimeTensorRTBackend", ("onnx",)))
 register("torch-cuda", BackendEntry("leapp_ros.engine.backends.torch_cuda", "TorchCudaBackend", ("jit", "pt2")))
 register("tensorrt", BackendEntry("leapp_ros.engine.backends.tensorrt_backend", "TensorRTBackend", ("onnx",)))

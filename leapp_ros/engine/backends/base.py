@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Mapping, Protocol, Sequence
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -23,7 +24,7 @@ class BackendOptions:
     device: str = "cpu"
     intra_op_threads: int = 1  # one thread is fastest for small policy MLPs and keeps latency steady
     graph_optimization: str = "basic"  # leapp notes ENABLE_ALL can corrupt some exported Gemm chains
-    extra: Mapping[str, object] = field(default_factory=dict)  # backend-specific settings
+    extra: Mapping[str, Any] = field(default_factory=dict)  # backend-specific settings
 
 
 class Backend(Protocol):

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -14,7 +15,7 @@ NUMPY_TO_TORCH_NAME = {"float32": "float32", "float64": "float64", "float16": "f
                        "int32": "int32", "int16": "int16", "int8": "int8", "uint8": "uint8", "bool": "bool"}
 
 
-def import_torch_cuda(device: str):
+def import_torch_cuda(device: str) -> Any:
     """torch with a usable CUDA device `device` ("cuda" or "cuda:N"), or a clear error."""
     if not str(device).startswith("cuda"):
         raise EngineError(f"GPU backends run on a CUDA device; set device 'cuda' (got '{device}')")
@@ -31,7 +32,7 @@ def import_torch_cuda(device: str):
     return torch
 
 
-def torch_dtype(torch, dtype: np.dtype):
+def torch_dtype(torch: Any, dtype: Any) -> Any:
     name = NUMPY_TO_TORCH_NAME.get(np.dtype(dtype).name)
     if name is None:
         raise EngineError(f"dtype {dtype} has no CUDA buffer mapping")
@@ -43,8 +44,8 @@ class PortBuffers:
     """One port's device tensor and its pinned host mirror (a torch tensor and a numpy view of it)."""
 
     port: Port
-    device: object  # torch.Tensor on the CUDA device
-    host: object  # pinned torch.Tensor
+    device: Any  # torch.Tensor on the CUDA device
+    host: Any  # pinned torch.Tensor
     host_view: np.ndarray  # numpy view of `host` (same memory)
 
 
@@ -60,7 +61,7 @@ class Arena:
     inputs) and leaves feedback state already on the device untouched.
     """
 
-    def __init__(self, torch, ports: Sequence[Port], device, first: Sequence[str] | None = None) -> None:
+    def __init__(self, torch: Any, ports: Sequence[Port], device: Any, first: Sequence[str] | None = None) -> None:
         order = sorted(ports, key=lambda p: 0 if first is None or p.name in first else 1)
         offsets, total, self.first_bytes = [], 0, 0
         for port in order:
@@ -91,7 +92,7 @@ class Arena:
             self.host_flat[:self.nbytes].copy_(self.device_flat[:self.nbytes], non_blocking=True)
 
 
-def device_summary(torch, device) -> dict[str, object]:
+def device_summary(torch: Any, device: Any) -> dict[str, Any]:
     """Name and compute capability of the CUDA device, for reports and engine-cache keys."""
     index = torch.device(device).index or 0
     props = torch.cuda.get_device_properties(index)

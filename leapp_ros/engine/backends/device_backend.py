@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -27,7 +28,7 @@ class DeviceBackend:
     name = "device"
     capturable = True  # whether launch() may be recorded into a torch CUDA graph
 
-    def __init__(self, node: ModelNode, options: BackendOptions, stream=None) -> None:
+    def __init__(self, node: ModelNode, options: BackendOptions, stream: Any = None) -> None:
         torch = import_torch_cuda(options.device)
         self.node = node
         self.options = options
@@ -83,7 +84,7 @@ class DeviceBackend:
         self._graph = None
 
 
-def execute(torch, graph, stream, tick, device) -> None:
+def execute(torch: Any, graph: Any, stream: Any, tick: Callable[[], None], device: Any) -> None:
     """One tick and its wait: replay `graph` when captured, else run `tick` on `stream`."""
     if graph is not None:
         graph.replay()  # launches on the current stream: wait for the whole device
@@ -94,7 +95,7 @@ def execute(torch, graph, stream, tick, device) -> None:
         stream.synchronize()
 
 
-def capture(torch, stream, fn, device):
+def capture(torch: Any, stream: Any, fn: Callable[[], None], device: Any) -> Any:
     """Record `fn` (which enqueues on the current stream) as a CUDA graph on `stream`."""
     graph = torch.cuda.CUDAGraph()
     try:

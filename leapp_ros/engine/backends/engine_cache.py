@@ -14,6 +14,7 @@ import os
 import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 PRECISIONS = ("fp32", "fp16")
 KEY_FORMAT = 1  # bump when the key's meaning changes
@@ -44,7 +45,7 @@ class EngineKey:
         return data
 
     @classmethod
-    def from_json(cls, data: dict) -> "EngineKey":
+    def from_json(cls, data: dict[str, Any]) -> EngineKey:
         fields = dict(data)
         fields["shapes"] = tuple((str(name), tuple(int(d) for d in shape)) for name, shape in fields["shapes"])
         return cls(**fields)
@@ -85,7 +86,8 @@ class EngineCache:
         except (ValueError, KeyError, TypeError) as exc:
             return CacheMiss(f"unreadable cache metadata {meta_path.name}: {exc}")
         if cached != key:
-            return CacheMiss(f"{meta_path.name} was built for another configuration: {describe_difference(cached, key)}")
+            return CacheMiss(f"{meta_path.name} was built for another configuration: "
+                             f"{describe_difference(cached, key)}")
         plan = plan_path.read_bytes()
         if hashlib.sha256(plan).hexdigest() != meta.get("plan_sha256"):
             return CacheMiss(f"{plan_path.name} does not match the SHA-256 recorded when it was built")
@@ -100,7 +102,7 @@ class EngineCache:
         _atomic_write(meta_path, json.dumps(meta, indent=1, sort_keys=True).encode())
         return plan_path
 
-    def entries(self) -> list[dict]:
+    def entries(self) -> list[dict[str, Any]]:
         """Metadata of every cached engine, for `build-engines --list`."""
         found = []
         for meta_path in sorted(self.directory.glob("*.json")):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from typing import Any
 
 from leapp_ros.bundle import ModelNode
 from leapp_ros.errors import EngineError
@@ -15,7 +16,7 @@ def model_bytes(node: ModelNode) -> bytes:
     return node.model_bytes
 
 
-def load_torch_module(torch, node: ModelNode, device):  # torch is imported by the caller (optional)
+def load_torch_module(torch: Any, node: ModelNode, device: Any) -> Any:  # torch is imported by the caller (optional)
     """A TorchScript or ExportedProgram module from the verified bytes, on `device`.
 
     TorchScript archives are read by TorchScript's own loader (no Python unpickling); `.pt2` archives were

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -10,11 +11,12 @@ from leapp_ros.bundle import ModelNode
 from leapp_ros.engine.backends.base import BackendOptions
 from leapp_ros.engine.backends.model_source import model_bytes
 from leapp_ros.errors import EngineError
+from leapp_ros.text import exception_summary
 
 OPTIMIZATION_LEVELS = ("disable", "basic", "extended", "all")
 
 
-def import_onnxruntime():
+def import_onnxruntime() -> Any:
     try:
         import onnxruntime
     except ImportError:
@@ -23,7 +25,7 @@ def import_onnxruntime():
     return onnxruntime
 
 
-def session_options(options: BackendOptions):
+def session_options(options: BackendOptions) -> Any:
     """The SessionOptions the engine uses; benchmarks build raw sessions from the same function."""
     ort = import_onnxruntime()
     if options.graph_optimization not in OPTIMIZATION_LEVELS:
@@ -61,13 +63,14 @@ class OnnxRuntimeBackend:
             raise
         except Exception as exc:  # noqa: BLE001 - ORT raises its own exception types
             raise EngineError(f"node '{node.name}': ONNX Runtime cannot load '{node.model_path.name}': "
-                              f"{str(exc).strip().splitlines()[0]}") from None
+                              f"{exception_summary(exc)}") from None
         check_onnx_signature(node, [(i.name, i.type, i.shape) for i in self._session.get_inputs()],
                              [(o.name, o.type, o.shape) for o in self._session.get_outputs()])
         self._output_names = [p.name for p in node.outputs]
 
     def run(self, feed: Mapping[str, np.ndarray]) -> Sequence[np.ndarray]:
-        return self._session.run(self._output_names, feed)
+        outputs: list[np.ndarray] = self._session.run(self._output_names, feed)
+        return outputs
 
     def describe(self) -> dict[str, object]:
         import onnxruntime
@@ -84,7 +87,8 @@ ORT_TYPES = {"tensor(float)": np.float32, "tensor(double)": np.float64, "tensor(
              "tensor(int8)": np.int8, "tensor(uint8)": np.uint8, "tensor(bool)": np.bool_}
 
 
-def check_onnx_signature(node: ModelNode, inputs, outputs) -> None:
+def check_onnx_signature(node: ModelNode, inputs: Sequence[tuple[str, str, Sequence[Any]]],
+                         outputs: Sequence[tuple[str, str, Sequence[Any]]]) -> None:
     """The model's I/O must be the YAML's: same names in the same order, same dtypes and static shapes."""
     for direction, declared, actual in (("inputs", node.inputs, inputs), ("outputs", node.outputs, outputs)):
         names = [a[0] for a in actual]

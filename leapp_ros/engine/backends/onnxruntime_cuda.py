@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from leapp_ros.bundle import ModelNode
 from leapp_ros.engine.backends.base import BackendOptions
 from leapp_ros.engine.backends.device_backend import DeviceBackend
 from leapp_ros.engine.backends.model_source import model_bytes
-from leapp_ros.engine.backends.parity import require_parity
 from leapp_ros.engine.backends.onnxruntime_backend import check_onnx_signature, import_onnxruntime, session_options
+from leapp_ros.engine.backends.parity import require_parity
 from leapp_ros.errors import EngineError
+from leapp_ros.text import exception_summary
 
 
-def preload_cuda_libraries(ort) -> None:
+def preload_cuda_libraries(ort: Any) -> None:
     """Let onnxruntime-gpu find the CUDA/cuDNN libraries of pip's nvidia-* wheels (what torch uses)."""
     preload = getattr(ort, "preload_dlls", None)  # onnxruntime >= 1.21
     if preload is not None:
@@ -39,7 +41,7 @@ class OnnxRuntimeCudaBackend(DeviceBackend):
     provider = "CUDAExecutionProvider"
     capturable = False  # ORT launches on its own terms; its `enable_cuda_graph` does the capture instead
 
-    def __init__(self, node: ModelNode, options: BackendOptions, stream=None) -> None:
+    def __init__(self, node: ModelNode, options: BackendOptions, stream: Any = None) -> None:
         # extra["ort_user_stream"]=False lets ORT use its own stream (we then sync before and ORT syncs after).
         self.user_stream = bool(options.extra.get("ort_user_stream", True))
         if node.backend != "onnx":
@@ -64,7 +66,7 @@ class OnnxRuntimeCudaBackend(DeviceBackend):
                                            providers=self.providers())
         except Exception as exc:  # noqa: BLE001
             raise EngineError(f"node '{node.name}': ONNX Runtime ({self.provider}) cannot load "
-                              f"'{node.model_path.name}': {str(exc).strip().splitlines()[0]}") from None
+                              f"'{node.model_path.name}': {exception_summary(exc)}") from None
         # ORT silently falls back to the CPU when the CUDA libraries do not load: refuse that here.
         if session.get_providers()[0] != self.provider:
             raise EngineError(f"node '{node.name}': ONNX Runtime did not enable {self.provider} (got "
@@ -75,7 +77,8 @@ class OnnxRuntimeCudaBackend(DeviceBackend):
         self._binding = session.io_binding()
         index = self.device.index or 0
         for name, buf in self.inputs.items():
-            self._binding.bind_input(name, "cuda", index, buf.port.dtype.type, list(buf.port.shape), buf.device.data_ptr())
+            self._binding.bind_input(name, "cuda", index, buf.port.dtype.type, list(buf.port.shape),
+                                     buf.device.data_ptr())
         for name, buf in self.outputs.items():
             self._binding.bind_output(name, "cuda", index, buf.port.dtype.type, list(buf.port.shape),
                                       buf.device.data_ptr())
@@ -94,7 +97,7 @@ class OnnxRuntimeCudaBackend(DeviceBackend):
             options["user_compute_stream"] = str(self.stream.cuda_stream)
         return options
 
-    def providers(self) -> list:
+    def providers(self) -> list[Any]:
         return [(self.provider, self.provider_options()), "CPUExecutionProvider"]
 
     def launch(self) -> None:
@@ -129,7 +132,7 @@ class OnnxRuntimeTensorRTBackend(OnnxRuntimeCudaBackend):
                 "trt_engine_cache_enable": "True", "trt_engine_cache_path": str(cache),
                 "trt_cuda_graph_enable": "True" if self.cuda_graph else "False"}
 
-    def providers(self) -> list:
+    def providers(self) -> list[Any]:
         cuda = {"device_id": str(self.device.index or 0), "user_compute_stream": str(self.stream.cuda_stream),
                 "use_tf32": "0"}
         return [(self.provider, self.provider_options()), ("CUDAExecutionProvider", cuda), "CPUExecutionProvider"]

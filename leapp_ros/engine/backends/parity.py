@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
 from leapp_ros.bundle import ModelNode
-from leapp_ros.engine.backends.base import BackendOptions
+from leapp_ros.engine.backends.base import Backend, BackendOptions
 from leapp_ros.errors import EngineError
 
 TOLERANCE = {"fp32": 1e-4, "fp16": 2e-2}  # relative: max|out - ref| / (max|ref| + 1e-6)
@@ -57,8 +58,8 @@ def random_feed(node: ModelNode, rng: np.random.Generator) -> dict[str, np.ndarr
     return feed
 
 
-def compare(candidate, reference, node: ModelNode, feeds: Iterable[tuple[str, Mapping[str, np.ndarray]]],
-            tolerance: float) -> ParityReport:
+def compare(candidate: Backend, reference: Backend, node: ModelNode,
+            feeds: Iterable[tuple[str, Mapping[str, np.ndarray]]], tolerance: float) -> ParityReport:
     rows = []
     for case, feed in feeds:
         got, want = candidate.run(feed), reference.run(feed)
@@ -70,7 +71,7 @@ def compare(candidate, reference, node: ModelNode, feeds: Iterable[tuple[str, Ma
     return ParityReport(tolerance, tuple(rows))
 
 
-def check_node(candidate, node: ModelNode, precision: str = "fp32",
+def check_node(candidate: Backend, node: ModelNode, precision: str = "fp32",
                recorded: Sequence[Mapping[str, np.ndarray]] = (), seed: int = 0) -> ParityReport:
     """Run `candidate` and the natural CPU backend on random and recorded inputs; report every output."""
     from leapp_ros.engine.backends import create_backend
@@ -80,19 +81,21 @@ def check_node(candidate, node: ModelNode, precision: str = "fp32",
     reference = create_backend(node, BackendOptions(backend="auto", device="cpu"))
     try:
         rng = np.random.default_rng(seed)
-        feeds = [(f"random {i}", random_feed(node, rng)) for i in range(RANDOM_CASES)]
+        feeds: list[tuple[str, Mapping[str, np.ndarray]]] = [(f"random {i}", random_feed(node, rng))
+                                                             for i in range(RANDOM_CASES)]
         feeds += [(f"recorded {i}", feed) for i, feed in enumerate(recorded)]
         return compare(candidate, reference, node, feeds, TOLERANCE[precision])
     finally:
         reference.close()
 
 
-def require_parity(candidate, node: ModelNode, options: BackendOptions) -> ParityReport | None:
+def require_parity(candidate: Backend, node: ModelNode, options: BackendOptions) -> ParityReport | None:
     """The configure-time check GPU backends run unless `extra["parity_check"]` is False; refuses on failure."""
     if options.extra.get("parity_check", True) is False:
         return None
+    recorded_inputs: Any = options.extra.get("recorded_inputs", ())
     recorded = [{k.split("/", 1)[1]: v for k, v in feed.items() if k.split("/", 1)[0] == node.name}
-                for feed in options.extra.get("recorded_inputs", ())]
+                for feed in recorded_inputs]
     # Recorded ticks carry the external inputs; state inputs start from zeros as after a reset.
     recorded = [{p.name: np.asarray(feed.get(p.name, np.zeros(p.shape, p.dtype)), p.dtype).reshape(p.shape)
                  for p in node.inputs} for feed in recorded if feed]

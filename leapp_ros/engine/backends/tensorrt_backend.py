@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from leapp_ros.bundle import ModelNode
 from leapp_ros.engine.backends.base import BackendOptions
 from leapp_ros.engine.backends.cuda_buffers import device_summary, torch_dtype
@@ -15,7 +17,7 @@ from leapp_ros.errors import EngineError
 DEFAULT_WORKSPACE = 1 << 30
 
 
-def import_tensorrt():
+def import_tensorrt() -> Any:
     try:
         import tensorrt
     except ImportError:
@@ -26,14 +28,14 @@ def import_tensorrt():
     return tensorrt
 
 
-def engine_key(trt, torch, node: ModelNode, device, precision: str, workspace: int) -> EngineKey:
+def engine_key(trt: Any, torch: Any, node: ModelNode, device: Any, precision: str, workspace: int) -> EngineKey:
     info = device_summary(torch, device)
     return EngineKey(model_sha256=node.sha256.lower(), tensorrt_version=trt.__version__, gpu_name=info["gpu"],
                      compute_capability=info["compute_capability"], precision=precision,
                      shapes=input_shapes(node), workspace_bytes=workspace)
 
 
-def build_plan(trt, node: ModelNode, precision: str, workspace: int) -> bytes:
+def build_plan(trt: Any, node: ModelNode, precision: str, workspace: int) -> bytes:
     """Parse the ONNX model and build a serialised engine with the bundle's static shapes."""
     logger = trt.Logger(trt.Logger.WARNING)
     builder = trt.Builder(logger)
@@ -58,20 +60,21 @@ def build_plan(trt, node: ModelNode, precision: str, workspace: int) -> bytes:
     return bytes(plan)
 
 
-def load_or_build(trt, torch, node: ModelNode, device, precision: str, workspace: int,
+def load_or_build(trt: Any, torch: Any, node: ModelNode, device: Any, precision: str, workspace: int,
                   cache: EngineCache | None) -> tuple[bytes, str]:
     """The engine plan and how it was obtained ("cache" or "built: <why the cache missed>")."""
     key = engine_key(trt, torch, node, device, precision, workspace)
     found = cache.lookup(node.name, key) if cache is not None else CacheMiss("engine cache disabled")
-    if not isinstance(found, CacheMiss):
-        return found, f"cache {cache.paths(node.name, key)[0]}"
-    plan = build_plan(trt, node, precision, workspace)
-    if cache is not None:
-        cache.store(node.name, key, plan)
-    return plan, f"built ({found.reason})"
+    if isinstance(found, CacheMiss):
+        plan = build_plan(trt, node, precision, workspace)
+        if cache is not None:
+            cache.store(node.name, key, plan)
+        return plan, f"built ({found.reason})"
+    assert cache is not None  # a cache hit needs a cache
+    return found, f"cache {cache.paths(node.name, key)[0]}"
 
 
-def engine_tensors(trt, engine) -> list[EngineTensor]:
+def engine_tensors(trt: Any, engine: Any) -> list[EngineTensor]:
     tensors = []
     for i in range(engine.num_io_tensors):
         name = engine.get_tensor_name(i)
@@ -86,7 +89,7 @@ class TensorRTBackend(DeviceBackend):
 
     name = "tensorrt"
 
-    def __init__(self, node: ModelNode, options: BackendOptions, stream=None) -> None:
+    def __init__(self, node: ModelNode, options: BackendOptions, stream: Any = None) -> None:
         if node.backend != "onnx":
             raise EngineError(f"node '{node.name}': backend 'tensorrt' builds from onnx models, not '{node.backend}'")
         trt = import_tensorrt()
@@ -106,7 +109,8 @@ class TensorRTBackend(DeviceBackend):
         self._context = self._engine.create_execution_context()
         self.plan = plan_bindings(node, engine_tensors(trt, self._engine))
         # Tensors TensorRT narrowed (int64 -> int32) get a staging buffer of the engine's dtype, cast on device.
-        self._cast_in, self._cast_out = [], []
+        self._cast_in: list[tuple[Any, Any]] = []  # (port buffer, engine-dtype staging buffer)
+        self._cast_out: list[tuple[Any, Any]] = []
         for binding in (*self.plan.inputs, *self.plan.outputs):
             port_buf = (self.inputs if binding.is_input else self.outputs)[binding.name].device
             target = port_buf

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -10,9 +11,10 @@ from leapp_ros.bundle import ModelNode
 from leapp_ros.engine.backends.base import BackendOptions
 from leapp_ros.engine.backends.model_source import load_torch_module
 from leapp_ros.errors import EngineError
+from leapp_ros.text import exception_summary
 
 
-def import_torch():
+def import_torch() -> Any:
     try:
         import torch
     except ImportError:
@@ -44,7 +46,7 @@ class TorchBackend:
             raise
         except Exception as exc:  # noqa: BLE001 - torch raises RuntimeError and friends
             raise EngineError(f"node '{node.name}': PyTorch cannot load '{node.model_path.name}': "
-                              f"{str(exc).strip().splitlines()[0]}") from None
+                              f"{exception_summary(exc)}") from None
         self._module = module
         self._n_outputs = len(node.outputs)
         self._on_cpu = self._device.type == "cpu"

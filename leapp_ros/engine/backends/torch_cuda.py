@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from leapp_ros.bundle import ModelNode
 from leapp_ros.engine.backends.base import BackendOptions
 from leapp_ros.engine.backends.device_backend import DeviceBackend
 from leapp_ros.engine.backends.model_source import load_torch_module
 from leapp_ros.engine.backends.parity import require_parity
 from leapp_ros.errors import EngineError
+from leapp_ros.text import exception_summary
 
 
 class TorchCudaBackend(DeviceBackend):
@@ -15,7 +19,7 @@ class TorchCudaBackend(DeviceBackend):
 
     name = "torch-cuda"
 
-    def __init__(self, node: ModelNode, options: BackendOptions, stream=None) -> None:
+    def __init__(self, node: ModelNode, options: BackendOptions, stream: Any = None) -> None:
         if node.backend not in ("jit", "pt2"):
             raise EngineError(f"node '{node.name}': backend 'torch-cuda' runs jit/pt2 models, not '{node.backend}'")
         super().__init__(node, options, stream)
@@ -26,7 +30,7 @@ class TorchCudaBackend(DeviceBackend):
             raise
         except Exception as exc:  # noqa: BLE001
             raise EngineError(f"node '{node.name}': PyTorch cannot load '{node.model_path.name}' on "
-                              f"{self.device}: {str(exc).strip().splitlines()[0]}") from None
+                              f"{self.device}: {exception_summary(exc)}") from None
         self._module = module
         self._args = [self.inputs[p.name].device for p in node.inputs]
         self._outs = [self.outputs[p.name].device for p in node.outputs]
@@ -46,7 +50,7 @@ class TorchCudaBackend(DeviceBackend):
             for out, value in zip(self._outs, results):
                 out.copy_(value)  # copy: jit/pt2 return constant buffers (kp/kd) by reference
 
-    def _check(self, results) -> None:
+    def _check(self, results: Sequence[Any]) -> None:
         for port, out, value in zip(self.node.outputs, self._outs, results):
             if tuple(value.shape) != tuple(out.shape) or value.dtype != out.dtype:
                 raise EngineError(f"node '{self.node.name}', output '{port.name}': the model returned "

@@ -7,8 +7,8 @@ of the engine's dtype and cast on the device. Any other difference refuses the e
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 
