@@ -249,7 +249,7 @@ def summarize(bare: list[dict[str, Any]], runs: list[dict[str, Any]]) -> list[di
             if not mine:
                 continue
 
-            def median(key: str) -> float:
+            def median(key: str, mine: list[dict[str, Any]] = mine) -> float:
                 return round(float(np.median([r[key] for r in mine])), 4)
             rows.append({"variant": variant, "rate_hz": rate, "rounds": len(mine),
                          "node_cpu_share": median("node_cpu_share"),
@@ -305,7 +305,8 @@ def main(argv: list[str] | None = None) -> int:
     for row in summary:
         print("median " + ", ".join(f"{k} {v}" for k, v in row.items()), flush=True)
     document = {"benchmark": "transport_compare", "created_unix": int(time.time()), "note": args.note,
-                "hardware": hardware(), "software": {**software(), **ros_versions()}, "method": __doc__.strip().splitlines()[2:],
+                "hardware": hardware(), "software": {**software(), **ros_versions()},
+                "method": (__doc__ or "").strip().splitlines()[2:],
                 "summary": summary, "bare_receive": bare, "runs": runs}
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
