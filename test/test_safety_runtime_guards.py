@@ -55,19 +55,40 @@ def test_gain_maxima_per_joint_and_hold_gains_checked():
         make_supervisor(max_kp=-1.0)
 
 
-@pytest.mark.parametrize("cause", [Cause.ENGINE_FAULT, Cause.INFERENCE_OVERRUN])
-def test_engine_fault_and_overrun_hold_until_enabled_then_ramp_in(cause):
+def test_engine_fault_holds_until_enabled_then_ramp_in():
     d = Driver(make_supervisor(auto_recover=True))
     d.activate()
     d.tick()
     d.sup.begin_tick(d.now, d.position, d.velocity)
-    cmd = d.sup.end_tick(None, fault=(cause, "RuntimeError: boom"))
-    assert (d.sup.state, d.sup.cause, cmd.mode.value) == (SafetyState.HOLD, cause, "hold")
-    d.run(50)
+    cmd = d.sup.end_tick(None, fault=(Cause.ENGINE_FAULT, "RuntimeError: boom"))
+    assert (d.sup.state, d.sup.cause, cmd.mode.value) == (SafetyState.HOLD, Cause.ENGINE_FAULT, "hold")
+    d.run(300)
     assert d.sup.state is SafetyState.HOLD, "not left by itself"
     d.sup.enable()
     d.tick()
     assert d.sup.state is SafetyState.RAMP_IN and d.resets == 2  # the documented path: ramp-in, policy reset
+
+
+def test_inference_overrun_recovers_like_a_deadline_burst_and_the_third_latches():
+    """An overrun is a timing fault: RAMP_IN (policy reset) once deadlines were kept for deadline_recover_s; the
+    deadline_latch_bursts-th timing fault since the last enable waits for the operator."""
+    d = Driver(make_supervisor(deadline_recover_s=0.2, deadline_latch_bursts=3))
+    d.activate()
+    for overrun in (1, 2, 3):
+        d.tick()
+        assert d.sup.state is SafetyState.ACTIVE
+        d.sup.begin_tick(d.now, d.position, d.velocity)
+        cmd = d.sup.fault_now(Cause.INFERENCE_OVERRUN, "a tick is blocked in inference for 250 ms")
+        assert (d.sup.state, d.sup.cause, cmd.mode.value) == (SafetyState.HOLD, Cause.INFERENCE_OVERRUN, "hold")
+        assert d.sup.end_tick(np.array([0.9, 0.4, 3.0]), d.kp, d.kd).mode.value == "hold"  # the late output: void
+        d.run(60)  # 0.6 s of kept deadlines: recovered (after 0.2 s) through RAMP_IN, then ACTIVE
+        if overrun < 3:
+            assert d.sup.state is SafetyState.ACTIVE and d.resets == overrun + 1, d.sup.state_text()
+            assert any(t.cause is Cause.RECOVERED for t in list(d.sup.log.recent)[-3:])
+    assert d.sup.state is SafetyState.HOLD and "latched until enabled" in d.sup.detail
+    d.run(100)
+    assert d.sup.state is SafetyState.HOLD
+    d.activate()  # the operator's enable clears the count
 
 
 @pytest.mark.parametrize("stop, state, mode", [("estop", SafetyState.ESTOP, "damp"),

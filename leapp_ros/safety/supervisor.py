@@ -47,6 +47,7 @@ from leapp_ros.safety.watchdog import (
 
 RUNNING = (SafetyState.RAMP_IN, SafetyState.ACTIVE)
 MIN_INFERENCE_BUDGET_S = 0.05  # the inference budget never goes below this, whatever the rate
+TIMING_FAULTS = (Cause.DEADLINE_BURST, Cause.INFERENCE_OVERRUN)  # recover once deadlines are kept; the Nth latches
 GainCheck = tuple[str, np.ndarray, np.ndarray, Sequence[str]]  # (kp|kd, values, maxima, joint names)
 ENABLEABLE = (SafetyState.INACTIVE, SafetyState.HOLD, SafetyState.DAMP, SafetyState.ESTOP)
 
@@ -224,11 +225,19 @@ class SafetySupervisor:
         state's command to publish now (also when already stopped: a periodic keep-alive), or None."""
         with self._state_lock:
             if self.state in RUNNING:
-                self._fault(SafetyState.HOLD, cause, detail)
+                self._fault(SafetyState.HOLD, cause, *self._timing_fault(cause, detail))
                 self.generation += 1
-            if self.state in RUNNING:
-                return None
             return self._checked(self._fill_stopped(self.command))
+
+    def _timing_fault(self, cause: Cause, detail: str) -> tuple[str]:
+        """An inference overrun counts as a timing fault, like a deadline burst: it recovers once deadlines are
+        kept again, and the Nth since the last enable latches (the detail says so)."""
+        if cause is not Cause.INFERENCE_OVERRUN:
+            return (detail,)
+        self.bursts += 1
+        self._timing_good = 0
+        self._burst_latched = self.bursts >= self.config.deadline_latch_bursts
+        return (detail + (f" (timing fault {self.bursts}: latched until enabled)" if self._burst_latched else ""),)
 
     def set_stream_fault(self, detail: str | None) -> None:
         """A condition of the input streams that holds while it lasts (any thread); None clears it."""
@@ -283,10 +292,11 @@ class SafetySupervisor:
         if (self.state is SafetyState.HOLD and self.config.auto_recover and self.cause in RECOVERABLE
                 and self._good_ticks >= self.config.recover_periods):
             self._start_ramp(Cause.RECOVERED, f"inputs good for {self._good_ticks} ticks after {self.cause.value}")
-        elif (self.state is SafetyState.HOLD and self.cause is Cause.DEADLINE_BURST and self.config.auto_recover
+        elif (self.state is SafetyState.HOLD and self.cause in TIMING_FAULTS and self.config.auto_recover
               and not self._burst_latched and self._timing_good >= self._timing_recover_ticks
               and self._good_ticks >= self.config.recover_periods):
-            self._start_ramp(Cause.RECOVERED, f"deadlines kept for {self._timing_good} ticks after a burst")
+            self._start_ramp(Cause.RECOVERED, f"deadlines kept for {self._timing_good} ticks after "
+                                              f"{self.cause.value}")
         if self._waiting_reason is not None and self.state in ENABLEABLE:
             if healthy:
                 self._waiting_reason = None
@@ -325,7 +335,7 @@ class SafetySupervisor:
         if self.state in RUNNING:
             fault = fault or self._output_fault(targets, kp, kd, gains)
             if fault is not None:
-                self._fault(SafetyState.HOLD, *fault)
+                self._fault(SafetyState.HOLD, fault[0], *self._timing_fault(*fault))
         if self.state in RUNNING:
             cmd.kp[:] = self._last_kp if kp is None else kp
             cmd.kd[:] = self._last_kd if kd is None else kd
