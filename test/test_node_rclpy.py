@@ -211,9 +211,12 @@ def test_estop_and_reset_services(client, robot, dds_env, tmp_path):  # noqa: F8
     assert code == 0 and "Traceback" not in output, output
 
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
-def test_signal_publishes_the_safe_command_and_exits_0(robot, dds_env, tmp_path, sig):  # noqa: F811
+@pytest.mark.parametrize("sig, executor", [(signal.SIGINT, ""), (signal.SIGTERM, ""), (signal.SIGINT, "single")],
+                         ids=["SIGINT", "SIGTERM", "SIGINT-single-threaded-executor"])
+def test_signal_publishes_the_safe_command_and_exits_0(robot, dds_env, tmp_path, sig, executor,  # noqa: F811
+                                                       monkeypatch):
     rclpy_or_skip()
+    monkeypatch.setenv("LEAPP_ROS_EXECUTOR", executor)  # "" = the default (EventsExecutor where rclpy has it)
     path, _ = write_passthrough_bundle(tmp_path)
     _publish_inputs(robot, {j: -0.02 * i for i, j in enumerate(JOINTS_12)})
     targets = robot.collect("joint_commands", F64)
