@@ -17,6 +17,7 @@ from typing import Any, ClassVar, Literal
 
 from leapp_ros.message_types import CLOCK
 from leapp_ros.transport.base import MessageCallback, QosProfile, ServiceHandler
+from leapp_ros.transport.dds_fastcdr import FixedCdr
 from leapp_ros.transport.dds_qos import cyclone_qos
 from leapp_ros.transport.dds_raw import pad4, require_cyclonedds, write_cdr
 from leapp_ros.transport.dds_receive import DdsSubscription, WaitSetReceiver
@@ -37,7 +38,7 @@ CLOCK_QOS = QosProfile("best_effort", "volatile", 1)  # what rclpy's TimeSource 
 
 
 class DdsPublisher:
-    """A DataWriter fed with rosbags-serialized CDR."""
+    """A DataWriter fed with rosbags-serialized CDR (fixed-layout CDR for the node's joint-vector messages)."""
 
     def __init__(self, topic: str, type_name: str, writer: Any, typestore: Any, transport: DdsTransport) -> None:
         self.topic = topic
@@ -45,6 +46,8 @@ class DdsPublisher:
         self.writer = writer
         self._typestore = typestore
         self._transport = transport
+        self._fixed = FixedCdr(type_name, typestore) if FixedCdr.supports(type_name) else None
+        self._fixed_lock = threading.Lock()  # its buffer is reused: one encode + write at a time
         self.closed = False
 
     def publish(self, msg: Any) -> None:
@@ -52,6 +55,12 @@ class DdsPublisher:
             raise TransportError(f"publisher on {self.topic} is closed")
         if getattr(msg, "__msgtype__", None) != self.type_name:
             raise TransportError(f"publisher on {self.topic} sends {self.type_name}, got {type(msg).__name__}")
+        if self._fixed is not None:
+            with self._fixed_lock:
+                fixed = self._fixed.encode(msg)
+                if fixed is not None:
+                    write_cdr(self.writer, fixed)
+                    return
         try:
             cdr = self._typestore.serialize_cdr(msg, self.type_name)
         except Exception:  # lists where rosbags wants numpy arrays: convert once, then retry
