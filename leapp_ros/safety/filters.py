@@ -8,6 +8,11 @@ import numpy as np
 
 from leapp_ros.safety.limits import JointLimits
 
+# Direct ufunc reductions: ndarray.any()/.all()/.sum() go through Python wrappers that cost more than the
+# reduction itself on a joint vector.
+any_true = np.logical_or.reduce
+_all = np.logical_and.reduce
+
 
 class CommandMode(str, Enum):
     """What produced a published command."""
@@ -36,8 +41,7 @@ class SafetyCommand:
         self.mode = CommandMode.HOLD
 
     def is_finite(self) -> bool:
-        return bool(np.isfinite(self.position).all() and (not self.has_gains or (
-            np.isfinite(self.kp).all() and np.isfinite(self.kd).all())))
+        return all_finite(self.position) and (not self.has_gains or (all_finite(self.kp) and all_finite(self.kd)))
 
     def copy_arrays(self) -> dict[str, np.ndarray]:
         """A snapshot (for tests and logs; allocates)."""
@@ -45,9 +49,15 @@ class SafetyCommand:
                 "kp": self.kp.copy(), "kd": self.kd.copy()}
 
 
+def all_finite(values: np.ndarray) -> bool:
+    """True when no entry is NaN or Inf (one ufunc and one reduction; no arithmetic, so no floating-point
+    warnings whatever the values)."""
+    return bool(_all(np.isfinite(values), axis=None))
+
+
 def first_non_finite(values: np.ndarray) -> int:
-    """Index of the first NaN/Inf entry, or -1 (fast path without allocation when all are finite)."""
-    if np.isfinite(values).all():  # allocates a tiny bool temporary only; fine at kHz rates
+    """Index of the first NaN/Inf entry, or -1 (no allocation when all are finite)."""
+    if all_finite(values):
         return -1
     return int(np.flatnonzero(~np.isfinite(values))[0])
 
@@ -64,20 +74,28 @@ class LimitClamp:
         self.total = 0
         self._below = np.zeros(len(limits), dtype=bool)
         self._above = np.zeros(len(limits), dtype=bool)
+        self._clipped = np.zeros(len(limits))
 
     def apply(self, target: np.ndarray, out: np.ndarray) -> int:
         """Write the clamped `target` into `out`; return the first joint beyond the margin, else -1."""
+        # Common case first: every target within its limits (clipping changes nothing, so nothing is beyond the
+        # margin either); any other case (a clamp, a trip, NaN) takes the full path below.
+        np.clip(target, self.lower, self.upper, out=self._clipped)
+        np.not_equal(self._clipped, target, out=self._below)
+        if not any_true(self._below):
+            np.copyto(out, self._clipped)
+            return -1
         np.less(target, self.trip_lower, out=self._below)
         np.greater(target, self.trip_upper, out=self._above)
         np.logical_or(self._below, self._above, out=self._below)
-        if self._below.any():
+        if any_true(self._below):
             return int(np.flatnonzero(self._below)[0])
         np.less(target, self.lower, out=self._below)
         np.greater(target, self.upper, out=self._above)
         np.logical_or(self._below, self._above, out=self._below)
-        if self._below.any():
+        if any_true(self._below):
             self.counts += self._below
-            self.total += int(self._below.sum())
+            self.total += int(np.count_nonzero(self._below))
         np.clip(target, self.lower, self.upper, out=out)
         return -1
 

@@ -33,7 +33,7 @@ import numpy as np
 from leapp_ros import diagnostic_keys as K
 from leapp_ros.errors import ConfigurationError
 from leapp_ros.safety.config import SafetyConfig, per_joint
-from leapp_ros.safety.filters import CommandMode, LimitClamp, RampIn, SafetyCommand, first_non_finite
+from leapp_ros.safety.filters import CommandMode, LimitClamp, RampIn, SafetyCommand, any_true, first_non_finite
 from leapp_ros.safety.limits import JointLimits
 from leapp_ros.safety.states import LOG, RECOVERABLE, Cause, SafetyState, Transition, TransitionLog
 from leapp_ros.safety.watchdog import (
@@ -46,6 +46,7 @@ from leapp_ros.safety.watchdog import (
 )
 
 RUNNING = (SafetyState.RAMP_IN, SafetyState.ACTIVE)
+_min = np.minimum.reduce
 MIN_INFERENCE_BUDGET_S = 0.05  # the inference budget never goes below this, whatever the rate
 TIMING_FAULTS = (Cause.DEADLINE_BURST, Cause.INFERENCE_OVERRUN)  # recover once deadlines are kept; the Nth latches
 GainCheck = tuple[str, np.ndarray, np.ndarray, Sequence[str]]  # (kp|kd, values, maxima, joint names)
@@ -140,6 +141,8 @@ class SafetySupervisor:
         self._hold = np.zeros(n)  # what HOLD / DAMP / ESTOP command, captured on entry
         self._have_hold = False
         self._speed = np.zeros(n)
+        self._over = np.zeros(n, dtype=bool)
+        self._gain_headroom: dict[int, np.ndarray] = {}  # by vector length: maxima - values, per check
         self._max_step = config.max_step_rad
         self._step_low, self._step_high = np.zeros(n), np.zeros(n)
         self._stepped = np.zeros(n, dtype=bool)
@@ -174,6 +177,13 @@ class SafetySupervisor:
         """Why `values` (a kp or kd vector for `joints`) must not be published, or None."""
         if len(values) != len(joints):
             return Cause.MISSING_OUTPUT, f"{what} has {len(values)} values for {len(joints)} joints"
+        if len(values):  # common case first: 0 <= values <= maxima (NaN fails both; an Inf gain fails one)
+            headroom = self._gain_headroom.get(len(values))
+            if headroom is None:
+                headroom = self._gain_headroom[len(values)] = np.zeros(len(values))
+            np.subtract(maxima, values, out=headroom)
+            if _min(headroom) >= 0 and _min(values) >= 0:
+                return None
         j = first_non_finite(values)
         if j >= 0:
             return Cause.NON_FINITE_OUTPUT, f"policy {what} for joint '{joints[j]}' is {values[j]}"
@@ -435,8 +445,8 @@ class SafetySupervisor:
                 return SafetyState.HOLD, Cause.NON_FINITE_MEASUREMENT, \
                     f"measured velocity of joint '{self.joint_names[j]}' is {velocity[j]}"
             np.abs(velocity, out=self._speed)
-            over = self._speed > self._overspeed_limit
-            if over.any():
+            over = np.greater(self._speed, self._overspeed_limit, out=self._over)
+            if any_true(over):
                 j = int(np.flatnonzero(over)[0])
                 return SafetyState.DAMP, Cause.JOINT_OVERSPEED, \
                     f"joint '{self.joint_names[j]}' moves at {velocity[j]:.3f}, limit {self._overspeed_limit[j]:.3f}"
@@ -480,15 +490,17 @@ class SafetySupervisor:
         np.subtract(self._measured, self._max_step, out=self._step_low)
         np.add(self._measured, self._max_step, out=self._step_high)
         np.less(self._target, self._step_low, out=self._stepped)
-        capped = int(self._stepped.sum())
+        capped = int(np.count_nonzero(self._stepped))
         np.greater(self._target, self._step_high, out=self._stepped)
-        capped += int(self._stepped.sum())
+        capped += int(np.count_nonzero(self._stepped))
         if capped:
             self.step_bounded += capped
             np.clip(self._target, self._step_low, self._step_high, out=self._target)
 
     # ------------------------------------------------------------------ transitions
     def _apply_requests(self) -> None:
+        if not self._requests:  # read without the lock: a request posted now is applied next tick, as if later
+            return
         with self._lock:
             if not self._requests:
                 return
