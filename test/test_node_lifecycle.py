@@ -130,6 +130,7 @@ def test_activation_waits_for_inputs_then_estop_damps(robot, dds_env, tmp_path, 
                     "tick deadline misses", "backend", "safety state", "lifecycle state"):
             assert key in values, sorted(values)
         assert values["safety state"] == "ACTIVE" and values["lifecycle state"] == "active"
+        assert "last error" not in values, values["last error"]  # the activation that waited for inputs succeeded
         assert any(k.startswith("input robot_joint_pos (joint_states) age") for k in values)
         assert "joint limits from robot_description" in values.get("configure note 1", ""), values
         # e-stop: the safety layer takes over the actuators (damping: kp 0) and stays latched
@@ -141,6 +142,9 @@ def test_activation_waits_for_inputs_then_estop_damps(robot, dds_env, tmp_path, 
         code, output = stop_node(node)
         description.close()
     assert code == 0, output
+    if node_transport == "rclpy":  # autostart says once, at INFO, what it waits for; product logs go through ROS
+        assert output.count("autostart: waiting for the required inputs") == 1, output
+        assert "activate failed" not in output and "[leapp_deploy.node]" in output, output
 
 
 @pytest.mark.skipif(not FIXTURE_BUNDLES.is_dir(), reason=f"shared fixtures not found at {FIXTURE_BUNDLES}")

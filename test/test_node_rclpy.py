@@ -101,12 +101,19 @@ def _transition(client: RosClient, label: str) -> bool:
 
 
 def test_lifecycle_services_drive_the_node(client, robot, dds_env, tmp_path):  # noqa: F811
+    from rcl_interfaces.msg import Log
+
     path, _ = write_passthrough_bundle(tmp_path)
     targets = robot.collect("joint_commands", F64)
+    rosout: list[Any] = []
+    subscription = client.node.create_subscription(Log, "/rosout", rosout.append, 100)
     node = start_node(path, dds_env, "--no-activate", params=SAFETY_PASSTHROUGH, transport="rclpy")
     try:
         assert _state(client) == "unconfigured"
         assert _transition(client, "configure") and _state(client) == "inactive"
+        # the product's Python loggers reach /rosout through the node's ROS logger
+        assert wait_for(lambda: any(m.name == "leapp_deploy.node" and "configured bundle" in m.msg
+                                    for m in list(rosout)), timeout=10), sorted({m.name for m in rosout})
         assert not _transition(client, "activate"), "activation must wait for the required inputs"
         assert _state(client) == "inactive"
         _publish_inputs(robot, {j: 0.1 * i for i, j in enumerate(JOINTS_12)})
@@ -123,6 +130,7 @@ def test_lifecycle_services_drive_the_node(client, robot, dds_env, tmp_path):  #
         assert _transition(client, "shutdown") and _state(client) == "finalized"
     finally:
         code, output = stop_node(node)
+        client.node.destroy_subscription(subscription)
     assert code == 0 and "Traceback" not in output, output
 
 
@@ -211,9 +219,12 @@ def test_estop_and_reset_services(client, robot, dds_env, tmp_path):  # noqa: F8
     assert code == 0 and "Traceback" not in output, output
 
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
-def test_signal_publishes_the_safe_command_and_exits_0(robot, dds_env, tmp_path, sig):  # noqa: F811
+@pytest.mark.parametrize("sig, executor", [(signal.SIGINT, ""), (signal.SIGTERM, ""), (signal.SIGINT, "single")],
+                         ids=["SIGINT", "SIGTERM", "SIGINT-single-threaded-executor"])
+def test_signal_publishes_the_safe_command_and_exits_0(robot, dds_env, tmp_path, sig, executor,  # noqa: F811
+                                                       monkeypatch):
     rclpy_or_skip()
+    monkeypatch.setenv("LEAPP_ROS_EXECUTOR", executor)  # "" = the default (EventsExecutor where rclpy has it)
     path, _ = write_passthrough_bundle(tmp_path)
     _publish_inputs(robot, {j: -0.02 * i for i, j in enumerate(JOINTS_12)})
     targets = robot.collect("joint_commands", F64)

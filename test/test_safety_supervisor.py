@@ -60,6 +60,17 @@ def test_enable_waits_for_inputs_then_starts():
     assert d.sup.state is SafetyState.RAMP_IN
 
 
+def test_enable_waiting_is_logged_once_per_cause_not_per_tick(caplog):
+    """The waiting reason carries the input's age, which changes every tick: one line per cause, not per tick."""
+    d = Driver(make_supervisor())
+    d.fresh["imu"] = False
+    caplog.set_level(logging.WARNING, logger="leapp_ros.safety")
+    d.sup.enable()
+    d.run(30)
+    waiting = [r.getMessage() for r in caplog.records if "enable waiting" in r.getMessage()]
+    assert len(waiting) == 1 and "imu" in waiting[0], waiting
+
+
 def trip_stale_joint_states(d):
     d.fresh["joint_states"] = False
 

@@ -66,3 +66,23 @@ def test_rclpy_adapter_round_trip(qos: Any) -> None:
     finally:
         transport.shutdown()
         transport.shutdown()
+
+
+@pytest.mark.skipif(not HAVE_RCLPY, reason="rclpy not importable (pip install -e .[ros])")
+@pytest.mark.parametrize("distro, profile, hint", [("kilted", None, True), ("rolling", None, True),
+                                                   ("jazzy", None, False), ("kilted", "/x.xml", False)])
+def test_fastdds3_interop_hint_names_the_exact_fix(monkeypatch: pytest.MonkeyPatch, distro: str,
+                                                   profile: str | None, hint: bool) -> None:
+    from leapp_ros.transport.ros2 import INTEROP_PROFILE, fastdds_type_propagation_hint
+
+    monkeypatch.setenv("ROS_DISTRO", distro)
+    monkeypatch.delenv("FASTRTPS_DEFAULT_PROFILES_FILE", raising=False)
+    if profile:
+        monkeypatch.setenv("FASTDDS_DEFAULT_PROFILES_FILE", profile)
+    else:
+        monkeypatch.delenv("FASTDDS_DEFAULT_PROFILES_FILE", raising=False)
+    text = fastdds_type_propagation_hint()
+    assert (text is not None) == hint
+    if hint:
+        assert f"FASTDDS_DEFAULT_PROFILES_FILE={INTEROP_PROFILE}" in text and "type_propagation=disabled" in text
+        assert "type_propagation" in INTEROP_PROFILE.read_text()

@@ -11,7 +11,7 @@ import signal
 import sys
 import threading
 
-from leapp_ros.transport.ros2 import split_ros_arguments
+from leapp_ros.transport.ros2 import make_executor, split_ros_arguments
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -27,7 +27,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         import rclpy
-        from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
+        from rclpy.executors import ExternalShutdownException
     except ImportError:
         print("deploy: error: rclpy is not importable: source your ROS 2 setup, or pip install the ROS 2 wheels "
               "(docs/deploy.md), or run without ROS: leapp-ros run BUNDLE.yaml --transport dds", file=sys.stderr)
@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     code = 0
     try:
         node = make_lifecycle_node()
-        executor = SingleThreadedExecutor()
+        executor = make_executor()
         executor.add_node(node)
         while not stop.is_set() and rclpy.ok():
             executor.spin_once(timeout_sec=0.1)  # returns to Python often, so the signal handler runs promptly

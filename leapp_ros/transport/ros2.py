@@ -1,7 +1,8 @@
 """rclpy adapter: the Transport interface over a real ROS 2 node (Humble and later).
 
-Threading: a ``SingleThreadedExecutor`` spins the node on a daemon thread ("leapp-rclpy-spin"), so
-callbacks run one at a time on that thread (a ``MultiThreadedExecutor`` starved the deploy node's tick
+Threading: a single-threaded executor (``make_executor``: rclpy's EventsExecutor where available, else the
+SingleThreadedExecutor) spins the node on a daemon thread ("leapp-rclpy-spin"), so callbacks run one at a
+time on that thread (a ``MultiThreadedExecutor`` starved the deploy node's tick
 thread of the GIL: see docs/performance.md). Numeric sequences arrive as ``array.array`` and fixed-size arrays as
 numpy arrays: read them with ``np.asarray``.
 
@@ -17,7 +18,10 @@ from __future__ import annotations
 
 import functools
 import importlib
+import logging
+import os
 import threading
+from pathlib import Path
 from typing import Any
 
 from leapp_ros.transport.base import MessageCallback, QosProfile, ServiceHandler
@@ -77,12 +81,68 @@ def split_ros_arguments(argv: list[str]) -> tuple[list[str], list[str]]:
     return ros, rest
 
 
+def make_executor(context: Any = None) -> Any:
+    """The single-threaded executor every leapp_ros rclpy process spins.
+
+    Default: rclpy's EventsExecutor (``rclpy.experimental``, Jazzy and later: a C++ event queue that costs about
+    half the CPU per message of the SingleThreadedExecutor and kept the 200-500 Hz tick's deadlines better, see
+    docs/performance.md), else the SingleThreadedExecutor; ``LEAPP_ROS_EXECUTOR=single|events`` chooses. A
+    MultiThreadedExecutor is never used: its threads starve the tick thread of the GIL."""
+    from rclpy.executors import SingleThreadedExecutor
+
+    choice = os.environ.get("LEAPP_ROS_EXECUTOR", "").strip().lower()
+    if choice not in ("", "single", "events"):
+        raise TransportError(f"LEAPP_ROS_EXECUTOR must be 'single' or 'events', got {choice!r}")
+    if choice != "single":
+        try:
+            from rclpy.experimental.events_executor import EventsExecutor
+        except ImportError:
+            if choice == "events":
+                raise TransportError("LEAPP_ROS_EXECUTOR=events: this rclpy has no EventsExecutor "
+                                     "(rclpy.experimental, Jazzy and later)") from None
+        else:
+            return EventsExecutor(context=context)
+    return SingleThreadedExecutor(context=context)
+
+
 def init_rclpy(rclpy: Any, args: list[str] | None = None) -> None:
     """``rclpy.init`` with only ROS arguments and without rclpy's signal handlers: the caller handles SIGINT
     and SIGTERM itself so that the safe command is published before the context shuts down."""
     from rclpy.signals import SignalHandlerOptions
 
     rclpy.init(args=args or [], signal_handler_options=SignalHandlerOptions.NO)
+    hint = fastdds_type_propagation_hint()
+    if hint:
+        logging.getLogger("leapp_ros.transport").warning(hint)
+
+
+INTEROP_PROFILE = Path(__file__).with_name("fastdds_interop.xml")
+_FAST_DDS_2_DISTROS = ("foxy", "galactic", "humble", "iron", "jazzy")
+
+
+def fastdds_type_propagation_hint() -> str | None:
+    """The fix to print when this process runs Fast DDS 3 (ROS 2 Kilted and later, rmw_fastrtps_cpp) with its
+    default type propagation and no Fast DDS profile: Cyclone DDS peers (this package's DDS transport,
+    rmw_cyclonedds robots) then match only the simplest types. None when that does not apply."""
+    import rclpy.utilities
+
+    if rclpy.utilities.get_rmw_implementation_identifier() != "rmw_fastrtps_cpp":
+        return None
+    if os.environ.get("FASTDDS_DEFAULT_PROFILES_FILE") or os.environ.get("FASTRTPS_DEFAULT_PROFILES_FILE"):
+        return None  # the user configures Fast DDS; the profile decides
+    distro = os.environ.get("ROS_DISTRO", "").strip().lower()
+    if not distro:
+        try:
+            from importlib.metadata import version
+            distro = "jazzy" if int(version("rclpy").split(".")[0]) < 8 else "kilted"  # rclpy 9 = Kilted
+        except Exception:  # noqa: BLE001 - unknown install layout: say nothing rather than guess
+            return None
+    if distro in _FAST_DDS_2_DISTROS:
+        return None
+    return (f"Fast DDS 3 (ROS 2 {distro}) propagates type information that Cyclone DDS peers (rmw_cyclonedds, "
+            f"leapp_ros's DDS transport) refuse: with them only the simplest types get through. Fix: "
+            f"export FASTDDS_DEFAULT_PROFILES_FILE={INTEROP_PROFILE} (fastdds.type_propagation=disabled) for "
+            f"this process and the robot's Fast DDS processes (docs/transport.md)")
 
 
 def to_rclpy_qos(qos: QosProfile) -> Any:
@@ -132,14 +192,13 @@ class RclpySubscription:
 
 
 class RclpyTransport:
-    """Transport over an rclpy node, spun by a SingleThreadedExecutor in a background thread."""
+    """Transport over an rclpy node, spun by a single-threaded executor in a background thread."""
 
     name = "rclpy"
 
     def __init__(self, node_name: str = "leapp_policy", namespace: str = "/", *, node: Any = None,
                  use_sim_time: bool = False, spin: bool = True, ros_args: list[str] | None = None) -> None:
         rclpy = _import_rclpy()
-        from rclpy.executors import SingleThreadedExecutor
         from rclpy.parameter import Parameter
 
         self._rclpy = rclpy
@@ -159,13 +218,21 @@ class RclpyTransport:
         self.node_name: str = node.get_name()
         self.namespace: str = node.get_namespace()
         self._closed = False
+        self._stop_spin = threading.Event()
         self._executor = None
         self._thread: threading.Thread | None = None
         if spin:
-            self._executor = SingleThreadedExecutor(context=node.context)
+            self._executor = make_executor(context=node.context)
             self._executor.add_node(node)
-            self._thread = threading.Thread(target=self._executor.spin, name="leapp-rclpy-spin", daemon=True)
+            self._thread = threading.Thread(target=self._spin, name="leapp-rclpy-spin", daemon=True)
             self._thread.start()
+
+    def _spin(self) -> None:
+        """Short spins until shutdown: the executor is then idle when it is removed and shut down (an
+        EventsExecutor spinning in another thread does not return on shutdown())."""
+        assert self._executor is not None
+        while not self._stop_spin.is_set() and self.node.context.ok():
+            self._executor.spin_once(timeout_sec=0.05)
 
     def resolve_topic(self, name: str) -> str:
         return self.node.resolve_topic_name(name)  # expansion + remapping, as rcl does (rclpy >= Humble)
@@ -203,11 +270,12 @@ class RclpyTransport:
         if self._closed:
             return
         self._closed = True
+        self._stop_spin.set()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout=5.0)
         if self._executor is not None:
             self._executor.remove_node(self.node)
             self._executor.shutdown()
-        if self._thread is not None and self._thread is not threading.current_thread():
-            self._thread.join(timeout=5.0)
         if self._owns_node:
             self.node.destroy_node()
         if self._owns_context and self._rclpy.ok():
