@@ -50,6 +50,8 @@ PROFILES: dict[str, dict[str, Any]] = {
     "unlimited": {**{k: v for k, v in RELAXED.items() if k != "joint_limits"},
                   "safety": {**RELAXED["safety"], "allow_no_joint_limits": True, "max_step_rad": MAX_STEP,
                              "multiple_publishers": "hold"}},
+    # event mode: the node ticks on every joint state (on its own thread, never the receiving one)
+    "limited_event": {**RELAXED, "tick_on": "joint_states"},
 }
 
 
@@ -450,6 +452,7 @@ SCENARIOS = [
     Scenario("engine_raises_every_tick", "limited", engine_raises_every_tick),
     Scenario("slow_inference_then_estop", "limited", slow_inference_then_estop),
     Scenario("slow_inference_then_disable", "limited", slow_inference_then_disable),
+    Scenario("slow_inference_then_estop_event_mode", "limited_event", slow_inference_then_estop),
     Scenario("future_stamped_spoofer", "limited", future_stamped_spoofer),
     Scenario("sigint_during_inference", "limited", sigint_during_inference),
     Scenario("opt_out_caps_1e30_command", "unlimited", opt_out_caps_1e30_command_by_the_step_bound),
