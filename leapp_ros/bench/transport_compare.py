@@ -239,10 +239,10 @@ def ros_versions() -> dict[str, str | None]:
     return found
 
 
-
-def _median(values: list[float]) -> float:
-    """The median over rounds, 4 decimals (values is never empty here)."""
+def mid(values: list[float]) -> float:
+    """The median of a few rounds, rounded for the report."""
     return round(float(percentiles(values, (50,))["p50"] or 0.0), 4)
+
 
 def summarize(bare: list[dict[str, Any]], runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Medians over the rounds, per variant and rate (the machine's load moves every single figure)."""
@@ -254,17 +254,15 @@ def summarize(bare: list[dict[str, Any]], runs: list[dict[str, Any]]) -> list[di
             idle = [b["cpu_share"] for b in bare if b["variant"] == variant and b["feed_hz"] == feed]
             if not mine:
                 continue
-
-            def median(key: str, mine: list[dict[str, Any]] = mine) -> float:
-                return _median([r[key] for r in mine])
             rows.append({"variant": variant, "rate_hz": rate, "rounds": len(mine),
-                         "node_cpu_share": median("node_cpu_share"),
-                         "bare_receive_cpu_share": _median(idle) if idle else None,
-                         "deadline_miss_fraction": _median(
+                         "node_cpu_share": mid([r["node_cpu_share"] for r in mine]),
+                         "bare_receive_cpu_share": mid(idle) if idle else None,
+                         "deadline_miss_fraction": mid(
                              [r["deadline_misses_in_interval"] / max(1, r["ticks_in_interval"]) for r in mine]),
-                         "tick_p99_ms": median("tick_p99_ms"), "targets_per_s": median("targets_per_s"),
-                         "startup_to_first_target_s": median("startup_to_first_target_s"),
-                         "sigint_to_exit_s": median("sigint_to_exit_s"),
+                         "tick_p99_ms": mid([r["tick_p99_ms"] for r in mine]),
+                         "targets_per_s": mid([r["targets_per_s"] for r in mine]),
+                         "startup_to_first_target_s": mid([r["startup_to_first_target_s"] for r in mine]),
+                         "sigint_to_exit_s": mid([r["sigint_to_exit_s"] for r in mine]),
                          "exit_codes": sorted({r["exit_code"] for r in mine})})
     return rows
 
@@ -323,4 +321,3 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
-
