@@ -184,8 +184,9 @@ def test_targets_within_margin_are_clamped_and_counted(harness):
     clamped = h.published("targets clamped")
     h.robot.cmd_vel = (0.0, 0.15, 0.0)  # LF_HAA target ~ 1.5 + the policy's own ~0.03: within the 0.1 margin
     _, commands = h.window(0.5)
-    assert h.diag("safety state") == "ACTIVE", h.diag("safety detail")
-    lf_haa = np.array([c.position[0] for c in commands[-15:]])
+    # clamped, not held for the margin (a loaded machine may hold for a late input meanwhile: not this test's point)
+    assert h.diag("safety cause") != "limit_margin", h.diag("safety detail")
+    lf_haa = np.array([c.position[0] for c in commands])
     assert (lf_haa <= POSITION_LIMIT).all() and (lf_haa == POSITION_LIMIT).any(), lf_haa
     assert h.published("targets clamped") > clamped and "clamped LF_HAA" in h.diagnostics
 

@@ -24,6 +24,7 @@ import numpy as np
 from leapp_ros.bundle import Bundle, load_bundle
 from leapp_ros.engine import BackendOptions
 from leapp_ros.errors import LeappRosError
+from leapp_ros.node.timing import DeadlineLoop
 from leapp_ros.percentiles import percentiles
 from leapp_ros.safety import SafetyState
 
@@ -93,7 +94,7 @@ def measure_rate(bundle: Bundle, options: BackendOptions, rate_hz: float, second
                 raise LeappRosError(f"safety never reached ACTIVE at {rate_hz:g} Hz: {supervisor.state_text()}")
             time.sleep(0.05)
         time.sleep(settle_s)
-        loop = node._loop
+        loop = node._loop if isinstance(node._loop, DeadlineLoop) else None  # event mode: no deadline of its own
         misses0, ticks0, skipped0 = (loop.misses, loop.ticks, loop.skipped) if loop is not None else (0, 0, 0)
         transitions0 = supervisor.log.count
         node.stats.reset()

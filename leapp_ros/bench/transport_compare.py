@@ -35,6 +35,7 @@ from leapp_ros.bench.e2e import JOINTS, write_passthrough_bundle
 from leapp_ros.bench.environment import hardware, software
 from leapp_ros.bench.process import ProcessMeter
 from leapp_ros.message_types import DIAGNOSTIC_ARRAY, FLOAT64_MULTI_ARRAY, JOINT_STATE
+from leapp_ros.percentiles import percentiles
 
 NO_BURST_HOLD = {"safety.ramp_in_duration_s": 0.0, "safety.deadline_burst": 1_000_000,
                  "safety.deadline_window": 1_000_000, "safety.allow_no_joint_limits": "true",
@@ -65,7 +66,7 @@ def bare_receiver(transport: str) -> None:
     if transport == "dds":
         from leapp_ros.transport import make_transport
         receiver = make_transport("dds", "bare_receiver", "/", discovery="loopback")
-        receiver.create_subscription("joint_states", "sensor_msgs/msg/JointState", SENSOR_DATA, on_state)
+        receiver.create_subscription("joint_states", JOINT_STATE, SENSOR_DATA, on_state)
         stop.wait()
         receiver.shutdown()
     else:
@@ -74,7 +75,7 @@ def bare_receiver(transport: str) -> None:
         from leapp_ros.transport.ros2 import RclpyTransport, init_rclpy, make_executor
         init_rclpy(rclpy)
         receiver = RclpyTransport("bare_receiver", spin=False)
-        receiver.create_subscription("joint_states", "sensor_msgs/msg/JointState", SENSOR_DATA, on_state)
+        receiver.create_subscription("joint_states", JOINT_STATE, SENSOR_DATA, on_state)
         executor = make_executor()
         executor.add_node(receiver.node)
         while not stop.is_set():
@@ -90,7 +91,7 @@ def run_bare(variant: str, feed_hz: float, seconds: float) -> dict[str, Any]:
 
     transport, executor = VARIANTS[variant]
     robot = make_transport("dds", "bench_feeder", "/", discovery="loopback")
-    publisher = robot.create_publisher("joint_states", "sensor_msgs/msg/JointState", SENSOR_DATA)
+    publisher = robot.create_publisher("joint_states", JOINT_STATE, SENSOR_DATA)
     process = subprocess.Popen([sys.executable, "-m", "leapp_ros.bench.transport_compare", "--bare-receiver",
                                 transport], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                env={**os.environ, "LEAPP_ROS_EXECUTOR": executor})
@@ -99,7 +100,7 @@ def run_bare(variant: str, feed_hz: float, seconds: float) -> dict[str, Any]:
     def feed() -> None:
         deadline = time.monotonic()
         while not stop.is_set():
-            publisher.publish(robot.new_message("sensor_msgs/msg/JointState", name=JOINTS, position=[0.0] * 12,
+            publisher.publish(robot.new_message(JOINT_STATE, name=JOINTS, position=[0.0] * 12,
                                                 velocity=[0.0] * 12))
             deadline += 1.0 / feed_hz
             stop.wait(max(0.0, deadline - time.monotonic()))
@@ -238,6 +239,11 @@ def ros_versions() -> dict[str, str | None]:
     return found
 
 
+def mid(values: list[float]) -> float:
+    """The median of a few rounds, rounded for the report."""
+    return round(float(percentiles(values, (50,))["p50"] or 0.0), 4)
+
+
 def summarize(bare: list[dict[str, Any]], runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Medians over the rounds, per variant and rate (the machine's load moves every single figure)."""
     rows = []
@@ -248,17 +254,15 @@ def summarize(bare: list[dict[str, Any]], runs: list[dict[str, Any]]) -> list[di
             idle = [b["cpu_share"] for b in bare if b["variant"] == variant and b["feed_hz"] == feed]
             if not mine:
                 continue
-
-            def median(key: str, mine: list[dict[str, Any]] = mine) -> float:
-                return round(float(np.median([r[key] for r in mine])), 4)
             rows.append({"variant": variant, "rate_hz": rate, "rounds": len(mine),
-                         "node_cpu_share": median("node_cpu_share"),
-                         "bare_receive_cpu_share": round(float(np.median(idle)), 4) if idle else None,
-                         "deadline_miss_fraction": round(float(np.median(
-                             [r["deadline_misses_in_interval"] / max(1, r["ticks_in_interval"]) for r in mine])), 4),
-                         "tick_p99_ms": median("tick_p99_ms"), "targets_per_s": median("targets_per_s"),
-                         "startup_to_first_target_s": median("startup_to_first_target_s"),
-                         "sigint_to_exit_s": median("sigint_to_exit_s"),
+                         "node_cpu_share": mid([r["node_cpu_share"] for r in mine]),
+                         "bare_receive_cpu_share": mid(idle) if idle else None,
+                         "deadline_miss_fraction": mid(
+                             [r["deadline_misses_in_interval"] / max(1, r["ticks_in_interval"]) for r in mine]),
+                         "tick_p99_ms": mid([r["tick_p99_ms"] for r in mine]),
+                         "targets_per_s": mid([r["targets_per_s"] for r in mine]),
+                         "startup_to_first_target_s": mid([r["startup_to_first_target_s"] for r in mine]),
+                         "sigint_to_exit_s": mid([r["sigint_to_exit_s"] for r in mine]),
                          "exit_codes": sorted({r["exit_code"] for r in mine})})
     return rows
 

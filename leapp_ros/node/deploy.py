@@ -24,7 +24,7 @@ from leapp_ros.node.diagnostics import ERROR, OK, WARN, age_text, build_diagnost
 from leapp_ros.node.guard import SafetyGuard
 from leapp_ros.node.lifecycle import Lifecycle, State
 from leapp_ros.node.realtime import RealtimeReport, RealtimeSettings, ScheduledGc, apply_to_current_thread, lock_memory
-from leapp_ros.node.timing import STAGES, DeadlineLoop, TickProfile
+from leapp_ros.node.timing import STAGES, DeadlineLoop, EventLoop, TickProfile
 from leapp_ros.safety import Cause, PolicyAction, SafetyState
 from leapp_ros.text import exception_summary
 from leapp_ros.transport import qos_profile
@@ -53,10 +53,9 @@ class DeployNode:
         self.realtime = RealtimeSettings.from_params(self.params)
         self.realtime_report = RealtimeReport()
         self._gc = ScheduledGc()
-        self._event_thread_ready = False
         self._tick_lock = threading.Lock()
         self._reset_requested = False
-        self._loop: DeadlineLoop | None = None
+        self._loop: DeadlineLoop | EventLoop | None = None
         self._subscriptions: list[Any] = []
         self._event_topic: Any = None
         self._rejections_logged = 0
@@ -221,7 +220,6 @@ class DeployNode:
             lock_memory(self.realtime_report)
         if self.realtime.gc == "scheduled":
             self._gc.engage()  # everything configure allocated is frozen: collections never scan it again
-        self._event_thread_ready = False
         for channel in self.channels:
             channel.publish_constant_gains(self.transport.now_ns())
             if self.params["enable_on_activate"] or self.params["autostart"]:
@@ -231,7 +229,9 @@ class DeployNode:
         if self._event_topic is None:
             self._loop = DeadlineLoop(1.0 / self.rate_hz, self.tick, between_ticks=self._gc.step,
                                       on_start=self._tick_thread_settings)
-            self._loop.start()
+        else:  # ticks on its own thread too: the receiving thread stays free for e-stop and disable
+            self._loop = EventLoop(self.tick, between_ticks=self._gc.step, on_start=self._tick_thread_settings)
+        self._loop.start()
         state_topics = [t.topic for t in self.plan.inputs.topics if any(not b.role.is_command for b in t.bindings)]
         self._guard = SafetyGuard(self.channels, self.transport, state_topics, 1.0 / self.rate_hz)
         self._guard.start()
@@ -311,12 +311,10 @@ class DeployNode:
             return
         arrival = plan.inputs.receive(topic, msg, self.transport.now_ns())
         if arrival is Arrival.ACCEPTED:
-            if topic is self._event_topic and self.lifecycle.state is State.ACTIVE:
-                if not self._event_thread_ready:  # event mode ticks on the transport's thread: tune it once
-                    self._event_thread_ready = True
-                    self._tick_thread_settings()
-                self.tick(False)
-                self._gc.step()
+            if topic is self._event_topic:
+                loop = self._loop
+                if isinstance(loop, EventLoop):
+                    loop.notify()
         elif arrival is Arrival.REJECTED:
             self._rejections_logged += 1
             if self._rejections_logged <= 5 or self._rejections_logged % 100 == 0:

@@ -136,3 +136,50 @@ class DeadlineLoop:
             deadline += period
             if between is not None:
                 between()
+
+
+class EventLoop:
+    """Calls `tick(False)` on its own thread each time `notify()` was called since the last tick (event mode).
+
+    The receiving thread only sets a flag, so it stays free for the e-stop and other requests while a tick is
+    blocked in inference; arrivals during a tick coalesce into one next tick (drop, never queue)."""
+
+    def __init__(self, tick: Callable[[bool], None], name: str = "leapp-deploy-event-tick",
+                 between_ticks: Callable[[], None] | None = None,
+                 on_start: Callable[[], None] | None = None) -> None:
+        self._tick = tick
+        self._between = between_ticks
+        self._on_start = on_start
+        self._pending = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self.misses = 0  # event mode has no deadline of its own: staleness and the guard judge timing
+        self.ticks = 0
+        self.skipped = 0
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def notify(self) -> None:
+        """A new triggering message was accepted (any thread)."""
+        self._pending.set()
+
+    def stop(self, timeout: float = 2.0) -> None:
+        self._stop.set()
+        self._pending.set()
+        if self._thread.is_alive() and self._thread is not threading.current_thread():
+            self._thread.join(timeout)
+
+    def _run(self) -> None:
+        if self._on_start is not None:
+            self._on_start()
+        pending, stop, tick, between = self._pending, self._stop, self._tick, self._between
+        while True:
+            pending.wait()
+            if stop.is_set():
+                break
+            pending.clear()
+            tick(False)
+            self.ticks += 1
+            if between is not None:
+                between()
