@@ -47,6 +47,7 @@ from leapp_ros.safety.watchdog import (
 
 RUNNING = (SafetyState.RAMP_IN, SafetyState.ACTIVE)
 _min = np.minimum.reduce
+_all = np.logical_and.reduce
 MIN_INFERENCE_BUDGET_S = 0.05  # the inference budget never goes below this, whatever the rate
 TIMING_FAULTS = (Cause.DEADLINE_BURST, Cause.INFERENCE_OVERRUN)  # recover once deadlines are kept; the Nth latches
 GainCheck = tuple[str, np.ndarray, np.ndarray, Sequence[str]]  # (kp|kd, values, maxima, joint names)
@@ -439,7 +440,10 @@ class SafetySupervisor:
             j = first_non_finite(position)
             return SafetyState.HOLD, Cause.NON_FINITE_MEASUREMENT, f"measured position of joint " \
                                                                    f"'{self.joint_names[j]}' is {position[j]}"
-        if velocity is not None:
+        # Common case first: every |velocity| below its limit (NaN and Inf fail it); otherwise the checks below say
+        # which joint and why.
+        if velocity is not None and not _all(np.less(np.abs(velocity, out=self._speed), self._overspeed_limit,
+                                                     out=self._over)):
             j = first_non_finite(velocity)
             if j >= 0:
                 return SafetyState.HOLD, Cause.NON_FINITE_MEASUREMENT, \

@@ -90,21 +90,22 @@ class DeadlineBurstDetector:
             raise ValueError(f"deadline burst {burst} must be between 1 and the window {window}")
         self.burst = burst
         self.window = window
-        self._ring = np.zeros(window, dtype=bool)
+        self._ring = bytearray(window)  # 0/1 per tick; plain ints, no numpy scalar per tick
         self._next = 0
         self.in_window = 0
         self.total_missed = 0
 
     def update(self, missed: bool) -> bool:
-        old = self._ring[self._next]
-        self._ring[self._next] = missed
-        self._next = (self._next + 1) % len(self._ring)
-        self.in_window += int(missed) - int(old)
+        ring, index = self._ring, self._next
+        old = ring[index]
+        ring[index] = 1 if missed else 0
+        self._next = (index + 1) % self.window
+        self.in_window += ring[index] - old
         self.total_missed += int(missed)
         return self.in_window >= self.burst
 
     def reset(self) -> None:
-        self._ring.fill(False)
+        self._ring[:] = bytes(self.window)
         self.in_window = 0
 
 
