@@ -42,7 +42,7 @@ def pad4(cdr: bytes | memoryview) -> bytes:
     return data + b"\0" * pad if pad else data
 
 
-def write_cdr(writer: Any, cdr: bytes) -> None:
+def write_cdr(writer: Any, cdr: bytes | bytearray) -> None:
     """Write one serialized sample (encapsulation header included, 4-byte padded) on ``writer``."""
     from cyclonedds._clayer import ddspy_write
 
