@@ -47,7 +47,10 @@ def to_leapp(data: dict[str, Any], directory: Path, fail: Fail) -> tuple[dict[st
         if not isinstance(model, dict):
             raise fail("a model entry must be a mapping with inputs, outputs and parameters", node=str(node))
         for direction in ("inputs", "outputs"):
-            for index, port in enumerate(model.get(direction) or []):
+            listed = model.get(direction) or []
+            if not isinstance(listed, list):
+                raise fail(f"'{direction}' must be a list of port descriptions", node=str(node))
+            for index, port in enumerate(listed):
                 if not isinstance(port, dict) or not isinstance(port.get("name"), str) or not port["name"]:
                     raise fail(f"{direction[:-1]} #{index} must be a mapping with a 'name'", node=str(node))
         renames[node] = _apply_formatting(node, model, notes, fail)
