@@ -15,7 +15,6 @@ import argparse
 import hashlib
 import json
 import os
-import signal
 import subprocess
 import sys
 import tempfile
@@ -29,7 +28,7 @@ import yaml
 
 from leapp_ros import diagnostic_keys as K
 from leapp_ros.bench.fake_robot import set_stamp, topic_messages
-from leapp_ros.bench.process import ProcessMeter
+from leapp_ros.bench.process import ProcessMeter, interrupt
 from leapp_ros.bench.stats import latency_stats
 from leapp_ros.bundle import Bundle
 from leapp_ros.engine import BackendOptions
@@ -184,13 +183,7 @@ def _start_node(bundle: Bundle, options: BackendOptions, rate_hz: float, env: di
 
 
 def _stop_node(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    interrupt(process)
 
 
 def _tail(path: str, lines: int = 8) -> str:

@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from leapp_ros.bench.process import interrupt
 from leapp_ros.bundle import Bundle, load_bundle
 from leapp_ros.engine import BackendOptions
 from leapp_ros.errors import LeappRosError
@@ -116,13 +117,7 @@ def measure_rate(bundle: Bundle, options: BackendOptions, rate_hz: float, second
         if node is not None:
             node.shutdown()
         transport.shutdown()
-        robot_out = ""
-        if robot.poll() is None:
-            robot.send_signal(signal.SIGINT)
-            try:
-                robot_out, _ = robot.communicate(timeout=10)
-            except subprocess.TimeoutExpired:
-                robot.kill()
+        robot_out = interrupt(robot)
     engine = stages[:, STAGES.index("engine")]
     window_ns = (int(began * 1e9), int((began + window_s) * 1e9))
     robot_gaps = [round(gap / 1e6, 1) for at, gap in _robot_gaps(robot_out) if window_ns[0] <= at <= window_ns[1]]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
 import time
 from pathlib import Path
 from typing import Any
@@ -70,3 +72,16 @@ def peak_rss_bytes(pid: int) -> int | None:
     except OSError:
         pass
     return None
+
+
+def interrupt(process: subprocess.Popen, timeout: float = 10.0) -> str:
+    """Stop a child the way Ctrl-C does (SIGINT), kill it if it hangs past `timeout`; returns its captured output
+    ('' when its output was not piped)."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGINT)
+    try:
+        output = process.communicate(timeout=timeout)[0]
+    except subprocess.TimeoutExpired:
+        process.kill()
+        output = process.communicate()[0]
+    return output or ""

@@ -33,7 +33,7 @@ import numpy as np
 from leapp_ros import diagnostic_keys as K
 from leapp_ros.bench.e2e import JOINTS, write_passthrough_bundle
 from leapp_ros.bench.environment import hardware, software
-from leapp_ros.bench.process import ProcessMeter
+from leapp_ros.bench.process import ProcessMeter, interrupt
 from leapp_ros.message_types import DIAGNOSTIC_ARRAY, FLOAT64_MULTI_ARRAY, JOINT_STATE
 from leapp_ros.percentiles import percentiles
 
@@ -112,8 +112,7 @@ def run_bare(variant: str, feed_hz: float, seconds: float) -> dict[str, Any]:
         time.sleep(seconds)
         usage = meter.stop()
     finally:
-        process.send_signal(signal.SIGINT)
-        output = process.communicate(timeout=20)[0]
+        output = interrupt(process, timeout=20)
         stop.set()
         feeder.join(2.0)
         robot.shutdown()
@@ -174,9 +173,7 @@ def run_one(variant: str, bundle: Path, rate_hz: float, seconds: float, warmup_s
         while not targets and process.poll() is None and time.monotonic() - started < 60:
             time.sleep(0.01)
         if not targets:
-            if process.poll() is None:
-                process.send_signal(signal.SIGINT)
-            output = process.communicate(timeout=20)[0]
+            output = interrupt(process, timeout=20)
             raise RuntimeError(f"{transport} node published nothing within 60 s:\n{output[-3000:]}")
         result["startup_to_first_target_s"] = round(time.monotonic() - started, 3)
         time.sleep(warmup_s)
@@ -204,13 +201,7 @@ def run_one(variant: str, bundle: Path, rate_hz: float, seconds: float, warmup_s
         with lock:
             before = len(targets)
         stopped = time.monotonic()
-        if process.poll() is None:
-            process.send_signal(signal.SIGINT)
-        try:
-            output, _ = process.communicate(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            output, _ = process.communicate()
+        output = interrupt(process, timeout=20)
         result["sigint_to_exit_s"] = round(time.monotonic() - stopped, 3)
         result["exit_code"] = process.returncode
         result["traceback_in_output"] = "Traceback" in output
