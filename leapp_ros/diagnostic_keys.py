@@ -13,6 +13,7 @@ TICK_LATENCY_P99_MS = "tick latency p99 (ms)"
 TICK_LATENCY_MAX_MS = "tick latency max (ms)"
 NODE_OVERHEAD_P50_US = "node overhead p50 (us)"
 NODE_OVERHEAD_P99_US = "node overhead p99 (us)"
+TICK_WAKE_P50_P99_US = "tick wake-up latency p50 / p99 (us)"  # deadline (timer) or message (event) to tick start
 TICK_DEADLINE_MISSES = "tick deadline misses"  # ticks that ended after their period (the node's deadline loop)
 TICKS = "ticks"
 TRANSPORT = "transport"

@@ -14,3 +14,8 @@ def percentiles(samples: npt.ArrayLike, qs: Sequence[float] = (50, 99)) -> dict[
     if values.size == 0:
         return {f"p{q:g}": None for q in qs}
     return {f"p{q:g}": float(v) for q, v in zip(qs, np.percentile(values, list(qs)))}
+
+
+def column_percentiles(columns: npt.ArrayLike, qs: Sequence[float] = (50, 99)) -> np.ndarray:
+    """Percentiles of every column of a (samples, columns) array in one call: row i holds percentile qs[i]."""
+    return np.asarray(np.percentile(np.asarray(columns, dtype=np.float64), list(qs), axis=0))

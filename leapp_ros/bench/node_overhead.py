@@ -52,7 +52,8 @@ def _us(samples_ns: np.ndarray) -> dict[str, float | None]:
 
 
 def measure_rate(bundle: Bundle, options: BackendOptions, rate_hz: float, seconds: float, mode: str,
-                 settle_s: float = 1.0, params: dict[str, Any] | None = None) -> dict[str, Any]:
+                 settle_s: float = 1.0, params: dict[str, Any] | None = None,
+                 robot_priority: int = 0) -> dict[str, Any]:
     """One rate: start the robot, configure + activate the node, wait for safety ACTIVE, measure `seconds`."""
     from leapp_ros.node.deploy import DeployNode
     from leapp_ros.node.timing import STAGES, TickProfile
@@ -62,8 +63,8 @@ def measure_rate(bundle: Bundle, options: BackendOptions, rate_hz: float, second
     env = loopback_environment()
     domain = int(env["ROS_DOMAIN_ID"])
     robot = subprocess.Popen([sys.executable, "-m", "leapp_ros.bench.node_overhead", "--robot", str(bundle.yaml_path),
-                              "--rate", str(rate_hz)], env={**os.environ, **env}, stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True)
+                              "--rate", str(rate_hz), "--priority", str(robot_priority)], env={**os.environ, **env},
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     transport = make_transport("dds", "leapp_bench_node", "/", discovery="loopback", domain_id=domain)
     node = None
     before = machine_state()
@@ -103,6 +104,7 @@ def measure_rate(bundle: Bundle, options: BackendOptions, rate_hz: float, second
         time.sleep(seconds)
         window_s = time.monotonic() - began
         stages, total = node.stats.window()
+        wake = node.stats.wake_window()
         misses = (loop.misses - misses0) if loop is not None else None
         ticks = (loop.ticks - ticks0) if loop is not None else len(total)
         skipped = (loop.skipped - skipped0) if loop is not None else None
@@ -126,6 +128,8 @@ def measure_rate(bundle: Bundle, options: BackendOptions, rate_hz: float, second
         "achieved_hz": round(len(total) / window_s, 2),
         "node_overhead": _us(total - engine), "engine": _us(engine), "tick": _us(total),
         "stages": {name: _us(stages[:, i]) for i, name in enumerate(STAGES)},
+        # how late the OS woke the tick thread: after its deadline (timer) or after the joint state's arrival (event)
+        "wake_up": _us(wake),
         # late: deadlines skipped plus ticks that ended after their period, over every deadline in the window
         "late_ticks": misses,
         "late_fraction": round(misses / (ticks + skipped), 6) if misses is not None and skipped is not None and ticks
@@ -137,6 +141,7 @@ def measure_rate(bundle: Bundle, options: BackendOptions, rate_hz: float, second
         # HOLD with a robot gap above the limit is the safety layer catching a silent sender, as it must
         "robot_publish_gaps_over_50ms": robot_gaps,
         "safety_state_end": state_end,
+        "robot_priority": robot_priority or None,
         "gc_collections_between_ticks": gc_runs, "backend": describe, "backend_choice": choice,
         "realtime": realtime, "machine_before": before, "machine_after": machine_state()}
     if mode == "event":
@@ -168,33 +173,70 @@ def _stale_evidence(node: Any, transition: Any, found: list[dict[str, Any]]) -> 
         for t in node.plan.inputs.topics}})
 
 
+def platform_floor(rate_hz: float, seconds: float) -> dict[str, Any]:
+    """The same deadline loop with an empty tick, alone in this process: the late ticks and wake-up latency this
+    machine gives any Python thread at this rate, right now. The node's figures are read against it."""
+    wakes: list[int] = []
+    loop: DeadlineLoop
+
+    def tick(_missed: bool) -> None:
+        wakes.append(loop.wake_late_ns)
+    loop = DeadlineLoop(1.0 / rate_hz, tick, name="leapp-bench-floor")
+    before = machine_state()
+    loop.start()
+    time.sleep(seconds)
+    loop.stop()
+    deadlines = loop.ticks + loop.skipped
+    return {"rate_hz": rate_hz, "seconds": seconds, "ticks": loop.ticks, "late_ticks": loop.misses,
+            "late_fraction": round(loop.misses / deadlines, 6) if deadlines else None,
+            "wake_up": _us(np.array(wakes, dtype=np.float64)), "machine_before": before}
+
+
 def run_node_overhead(bundle: Bundle, options: BackendOptions, rates: list[float], seconds: float,
-                      mode: str = "timer", params: dict[str, Any] | None = None) -> dict[str, Any]:
-    return {"mode": mode, "seconds_per_rate": seconds, "parameters": dict(params or {}), "rates": [
-        measure_rate(bundle, options, rate, seconds, mode, params=params) for rate in rates]}
+                      mode: str = "timer", params: dict[str, Any] | None = None, robot_priority: int = 0,
+                      floor_seconds: float = 0.0) -> dict[str, Any]:
+    """Every rate in turn; with `floor_seconds`, each rate's platform floor first (timer mode)."""
+    results = []
+    for rate in rates:
+        floor = platform_floor(rate, floor_seconds) if floor_seconds > 0 else None
+        result = measure_rate(bundle, options, rate, seconds, mode, params=params, robot_priority=robot_priority)
+        results.append({**result, "platform_floor": floor} if floor is not None else result)
+    return {"mode": mode, "seconds_per_rate": seconds, "parameters": dict(params or {}),
+            "robot_priority": robot_priority or None, "rates": results}
 
 
 def format_node(section: dict[str, Any]) -> list[str]:
     lines = [f"deploy node ({section['mode']} mode), {section['seconds_per_rate']:g} s per rate: "
              "node overhead = tick minus engine"]
     lines.append(f"{'rate':>7} {'ticks':>7} {'overhead p50/p99 us':>20} {'engine p50/p99 us':>18} "
-                 f"{'late':>13} {'safety':>7}  load")
+                 f"{'late':>13} {'floor late':>11} {'safety':>7}  load")
     for r in section["rates"]:
         late = "-" if r["late_ticks"] is None else f"{r['late_ticks']} ({100 * r['late_fraction']:.3f}%)"
+        floor = r.get("platform_floor")
+        floor_late = "-" if not floor or floor["late_fraction"] is None else f"{100 * floor['late_fraction']:.3f}%"
         lines.append(f"{r['rate_hz']:>7g} {r['ticks']:>7} {r['node_overhead']['p50_us']:>9.1f}/"
                      f"{r['node_overhead']['p99_us']:<10.1f} {r['engine']['p50_us']:>8.1f}/"
                      f"{r['engine']['p99_us']:<9.1f}"
-                     f" {late:>13} {r['safety_transitions']:>7}  {r['machine_before']['load_average']}")
+                     f" {late:>13} {floor_late:>11} {r['safety_transitions']:>7}"
+                     f"  {r['machine_before']['load_average']}")
     return lines
 
 
 # ---------------------------------------------------------------- the stand-in robot (its own process)
-def run_robot(bundle_path: str, rate_hz: float) -> int:
-    """Publish every input topic of the bundle at `rate_hz` until SIGINT (deadline-paced, stamped)."""
+def run_robot(bundle_path: str, rate_hz: float, priority: int = 0) -> int:
+    """Publish every input topic of the bundle at `rate_hz` until SIGINT (deadline-paced, stamped); with
+    `priority`, under SCHED_FIFO like a robot's driver (set before DDS starts its threads, which inherit it)."""
     from leapp_ros.bench.fake_robot import set_stamp, topic_messages
     from leapp_ros.binding import BindingSettings, compile_plan
     from leapp_ros.transport import DEFAULT, make_transport
 
+    if priority:
+        try:
+            os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(priority))
+        except (OSError, AttributeError) as exc:
+            print(f"stand-in robot: SCHED_FIFO priority {priority} refused: {exc} (needs root or CAP_SYS_NICE)",
+                  file=sys.stderr, flush=True)
+            return 2
     stop = []
     signal.signal(signal.SIGINT, lambda *_: stop.append(True))
     signal.signal(signal.SIGTERM, lambda *_: stop.append(True))
@@ -233,8 +275,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m leapp_ros.bench.node_overhead", description=__doc__)
     parser.add_argument("--robot", metavar="BUNDLE", required=True, help="run the stand-in robot for BUNDLE")
     parser.add_argument("--rate", type=float, required=True)
+    parser.add_argument("--priority", type=int, default=0, help="SCHED_FIFO priority 1-99 (0: normal scheduling)")
     args = parser.parse_args(argv)
-    return run_robot(args.robot, args.rate)
+    return run_robot(args.robot, args.rate, args.priority)
 
 
 if __name__ == "__main__":

@@ -59,6 +59,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="--node ticks on its timer (default) or on every joint state")
     parser.add_argument("--node-param", action="append", default=[], metavar="NAME:=VALUE",
                         help="a deploy-node parameter for --node (repeatable), e.g. realtime.priority:=80")
+    parser.add_argument("--robot-priority", type=int, default=0, metavar="N",
+                        help="--node: run the stand-in robot under SCHED_FIFO priority N (1-99), as a robot's driver "
+                             "runs; needs root or CAP_SYS_NICE (default 0: normal scheduling)")
+    parser.add_argument("--floor", type=float, default=0.0, metavar="SECONDS",
+                        help="--node: before each rate, time the same deadline loop with an empty tick for SECONDS "
+                             "(the late ticks this machine gives any Python thread at that rate)")
     parser.add_argument("--note", help="free text stored in the JSON (e.g. what else ran on the machine)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the random input frame (default 0)")
     parser.add_argument("--json", dest="json_out", metavar="OUT",
@@ -71,6 +77,8 @@ def run(args: argparse.Namespace) -> int:
         raise LeappRosError("--ticks must be >= 1 and --warmup >= 0")
     if args.seconds <= 0 or (args.rate is not None and args.rate <= 0) or args.episodes < 1:
         raise LeappRosError("--rate and --seconds must be > 0 and --episodes >= 1")
+    if not 0 <= args.robot_priority <= 99 or args.floor < 0:
+        raise LeappRosError("--robot-priority must be 0-99 and --floor >= 0")
     if args.e2e or args.node:
         from leapp_ros.bench.e2e import require_e2e
         require_e2e(args.transport)
@@ -109,7 +117,8 @@ def run(args: argparse.Namespace) -> int:
         from leapp_ros.bench.node_overhead import run_node_overhead
         from leapp_ros.node.parameters import parse_assignment
         node_params = dict(parse_assignment(text) for text in args.node_param)
-        report["node"] = run_node_overhead(bundle, options, rates, args.seconds, args.node_mode, node_params)
+        report["node"] = run_node_overhead(bundle, options, rates, args.seconds, args.node_mode, node_params,
+                                           robot_priority=args.robot_priority, floor_seconds=args.floor)
     if args.note:
         report["run"]["note"] = args.note
     if args.sim:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import partial
 from typing import Any
 
@@ -33,6 +33,10 @@ from leapp_ros.transport.base import Transport
 LOG = logging.getLogger("leapp_ros.node")
 _SKIP, _RESET_AND_RUN = PolicyAction.SKIP, PolicyAction.RESET_AND_RUN
 SHUTDOWN_TICK_WAIT_S = 30.0  # shutdown waits this long for a tick blocked in inference before releasing the engine
+# The diagnostics thread builds its message in steps of at most ~0.2 ms of Python and sleeps this long between them:
+# a thread waiting for the interpreter lock (the tick) gets it then, instead of waiting for the whole message (3 ms
+# in one piece at 1 kHz before; Python hands the lock over only every 5 ms otherwise).
+DIAGNOSTICS_YIELD_S = 50e-6
 
 
 
@@ -360,7 +364,9 @@ class DeployNode:
             ran = outputs is not None
             for channel in self.channels:
                 channel.end(ran, now, fault)
-            self.stats.record(start, inputs_done, safety_done, engine_done, clock())
+            loop = self._loop
+            self.stats.record(start, inputs_done, safety_done, engine_done, clock(),
+                              loop.wake_late_ns if loop is not None else 0)
         except Exception as exc:  # noqa: BLE001 - the tick thread must survive; safety holds on the next tick
             self._note_error(exc)
             for channel in self.channels:
@@ -477,9 +483,11 @@ class DeployNode:
         self._diag_thread = threading.Thread(target=run, name="leapp-deploy-diagnostics", daemon=True)
         self._diag_thread.start()
 
-    def diagnostics_values(self) -> tuple[int, str, dict[str, str]]:
-        """Everything /diagnostics shows (allocates freely: it runs on the diagnostics thread, not the tick)."""
+    def diagnostics_values(self, pause: Callable[[], None] = lambda: None) -> tuple[int, str, dict[str, str]]:
+        """Everything /diagnostics shows (allocates freely: it runs on the diagnostics thread, not the tick).
+        `pause` runs between the steps (the diagnostics thread lets the tick take the interpreter lock there)."""
         summary = self.stats.summary()
+        pause()
         loop = self._loop
         values = {K.LIFECYCLE_STATE: self.lifecycle.state.value,
                   K.ACHIEVED_RATE_HZ: f"{summary['rate_hz']:.2f}", K.TARGET_RATE_HZ: f"{self.rate_hz:.2f}",
@@ -489,6 +497,8 @@ class DeployNode:
                   K.TICK_LATENCY_MAX_MS: f"{summary['max_ms']:.3f}",
                   K.NODE_OVERHEAD_P50_US: f"{summary['overhead_p50_us']:.1f}",
                   K.NODE_OVERHEAD_P99_US: f"{summary['overhead_p99_us']:.1f}",
+                  K.TICK_WAKE_P50_P99_US: f"{summary.get('wake_p50_us', float('nan')):.1f} / "
+                                          f"{summary.get('wake_p99_us', float('nan')):.1f}",
                   K.TICK_DEADLINE_MISSES: str(loop.misses if loop is not None else 0),
                   K.TICKS: str(self.stats.ticks), K.TRANSPORT: self.transport.name,
                   K.REALTIME: self.realtime_report.text(),
@@ -503,6 +513,7 @@ class DeployNode:
                                           for d in self.engine.describe())
             values[K.BACKEND_CHOICE] = self.engine_choice
         level, message = OK, "running"
+        pause()
         if self.plan is not None:
             now = self.transport.now_ns()
             for binding in self.plan.inputs.bindings:
@@ -515,6 +526,7 @@ class DeployNode:
                                                   f"{topic.dropped} dropped (stamp order), "
                                                   f"{topic.future} stamped in the future") + (
                     f" (last: {topic.last_rejection})" if topic.last_rejection else "")
+        pause()
         for channel in self.channels:
             values.update(channel.supervisor.diagnostics())
             state = channel.supervisor.state
@@ -536,7 +548,11 @@ class DeployNode:
         return level, message, values
 
     def publish_diagnostics(self) -> None:
-        level, message, values = self.diagnostics_values()
+        def pause() -> None:
+            time.sleep(DIAGNOSTICS_YIELD_S)
+        level, message, values = self.diagnostics_values(pause)
         name = f"{self.transport.node_name}: policy"
-        self._diag_pub.publish(build_diagnostics(self.transport.new_message, self.transport.now_ns(), name,
-                                                 self.plan.bundle.name if self.plan else "", level, message, values))
+        array = build_diagnostics(self.transport.new_message, self.transport.now_ns(), name,
+                                  self.plan.bundle.name if self.plan else "", level, message, values)
+        pause()
+        self._diag_pub.publish(array)

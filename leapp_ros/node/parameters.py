@@ -90,6 +90,8 @@ PARAMETERS: tuple[ParameterSpec, ...] = (
                   "refused with a warning without CAP_IPC_LOCK / a memlock limit.", "bool", AT_ACTIVATE),
     ParameterSpec("realtime.gc", "scheduled", "scheduled: freeze what configure allocated and run Python's garbage "
                   "collector between ticks, never inside one; automatic: Python's default.", "string", AT_ACTIVATE),
+    ParameterSpec("realtime.timer_slack_ns", 0, "Timer slack of the tick thread in ns (how late the kernel may wake it "
+                  "after its deadline; Linux's default is 50000); 0 = inherited.", "integer", AT_ACTIVATE),
     ParameterSpec("robot_description", "", "URDF text for joint limits (usually from robot_state_publisher).",
                   "string"),
     ParameterSpec("urdf_file", "", "URDF file for joint limits when robot_description is empty.", "string"),
@@ -213,7 +215,8 @@ def validate(params: Mapping[str, Any]) -> str | None:
                   ("estop.topic", lambda v: bool(str(v).strip()), "must be a topic name"),
                   ("realtime.priority", lambda v: 0 <= int(v) <= 99, "must be 0 (normal) or a priority 1-99"),
                   ("realtime.cpu_affinity", lambda v: all(int(c) >= 0 for c in v), "must list CPU numbers >= 0"),
-                  ("realtime.gc", lambda v: v in ("scheduled", "automatic"), "must be 'scheduled' or 'automatic'"))
+                  ("realtime.gc", lambda v: v in ("scheduled", "automatic"), "must be 'scheduled' or 'automatic'"),
+                  ("realtime.timer_slack_ns", lambda v: 0 <= int(v) <= 10_000_000, "must be 0 (inherited) to 10000000"))
         for name, ok, text in checks:
             if not ok(merged[name]):
                 return f"parameter '{name}' {text}, got {merged[name]!r}"

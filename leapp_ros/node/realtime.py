@@ -17,6 +17,8 @@ from leapp_ros.errors import ConfigurationError
 LOG = logging.getLogger("leapp_ros.node")
 MCL_CURRENT, MCL_FUTURE = 1, 2  # <sys/mman.h> on Linux
 GC_MODES = ("scheduled", "automatic")
+PR_SET_TIMERSLACK = 29  # <linux/prctl.h>
+MAX_TIMER_SLACK_NS = 10_000_000
 
 
 @dataclass(frozen=True)
@@ -27,6 +29,7 @@ class RealtimeSettings:
     priority: int = 0  # SCHED_FIFO priority 1-99 of the tick thread; 0 = normal scheduling
     lock_memory: bool = False  # mlockall(MCL_CURRENT | MCL_FUTURE) at activation: no page faults on the tick path
     gc: str = "scheduled"  # scheduled: gc.freeze() after configure, collections between ticks; automatic: Python's
+    timer_slack_ns: int = 0  # the tick thread's timer slack (how late the kernel may wake it); 0 = inherited (50 us)
 
     @classmethod
     def from_params(cls, params: Mapping[str, Any]) -> RealtimeSettings:
@@ -39,7 +42,11 @@ class RealtimeSettings:
             raise ConfigurationError(f"parameter 'realtime.priority' must be an integer 0-99, got {priority!r}")
         if mode not in GC_MODES:
             raise ConfigurationError(f"parameter 'realtime.gc' must be one of {GC_MODES}, got {mode!r}")
-        return cls(tuple(cpus), priority, bool(params.get("realtime.lock_memory", False)), mode)
+        slack = params.get("realtime.timer_slack_ns", 0)
+        if isinstance(slack, bool) or not isinstance(slack, int) or not 0 <= slack <= MAX_TIMER_SLACK_NS:
+            raise ConfigurationError(f"parameter 'realtime.timer_slack_ns' must be an integer 0-{MAX_TIMER_SLACK_NS}, "
+                                     f"got {slack!r}")
+        return cls(tuple(cpus), priority, bool(params.get("realtime.lock_memory", False)), mode, slack)
 
 
 @dataclass
@@ -55,7 +62,7 @@ class RealtimeReport:
 
 
 def apply_to_current_thread(settings: RealtimeSettings, report: RealtimeReport) -> None:
-    """CPU affinity and SCHED_FIFO for the calling thread (Linux applies both per thread with pid 0)."""
+    """CPU affinity, SCHED_FIFO and timer slack for the calling thread (Linux applies each per thread)."""
     if settings.cpu_affinity:
         _try(report, f"tick thread on CPUs {list(settings.cpu_affinity)}",
              lambda: os.sched_setaffinity(0, set(settings.cpu_affinity)))
@@ -63,6 +70,16 @@ def apply_to_current_thread(settings: RealtimeSettings, report: RealtimeReport) 
         _try(report, f"tick thread SCHED_FIFO priority {settings.priority}",
              lambda: os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(settings.priority)),
              hint="needs CAP_SYS_NICE or an rtprio limit (ulimit -r / limits.conf)")
+    if settings.timer_slack_ns:
+        _try(report, f"tick thread timer slack {settings.timer_slack_ns} ns",
+             lambda: _prctl(PR_SET_TIMERSLACK, settings.timer_slack_ns), hint="Linux only")
+
+
+def _prctl(option: int, value: int) -> None:
+    libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+    if libc.prctl(option, ctypes.c_ulong(value), 0, 0, 0) != 0:
+        errno = ctypes.get_errno()
+        raise OSError(errno, os.strerror(errno))
 
 
 def lock_memory(report: RealtimeReport) -> None:

@@ -8,12 +8,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from leapp_ros.percentiles import percentiles
-
-
-def _nan_for_none(values: dict[str, float | None]) -> dict[str, float]:
-    """Percentiles of a window as plain floats (a window with samples has them all; NaN otherwise)."""
-    return {q: float("nan") if v is None else v for q, v in values.items()}
+from leapp_ros.percentiles import column_percentiles
 
 # Stage boundaries the tick stamps with monotonic_ns: start, inputs copied, safety gate, engine, filter + publish.
 STAGES = ("inputs", "safety", "engine", "publish")
@@ -27,15 +22,18 @@ class TickProfile:
     def __init__(self, capacity: int = 8192) -> None:
         self._stages = np.zeros((capacity, len(STAGES)), dtype=np.int64)
         self._total = np.zeros(capacity, dtype=np.int64)
+        self._wake = np.zeros(capacity, dtype=np.int64)  # how late the OS woke the tick (deadline or message, ns)
         self._capacity = capacity
         self._count = 0
         self.ticks = 0
         self.max_ns = 0
         self._rate_mark: tuple[int, float] = (0, time.monotonic())
 
-    def record(self, t0: int, t1: int, t2: int, t3: int, t4: int) -> None:
-        """Stage boundaries of one tick (monotonic_ns): start, inputs, safety, engine, publish."""
+    def record(self, t0: int, t1: int, t2: int, t3: int, t4: int, wake_ns: int = 0) -> None:
+        """Stage boundaries of one tick (monotonic_ns): start, inputs, safety, engine, publish; and how late its
+        thread woke (after its deadline in timer mode, after the triggering message's arrival in event mode)."""
         row = self._count % self._capacity
+        self._wake[row] = wake_ns
         stages = self._stages[row]
         stages[0] = t1 - t0
         stages[1] = t2 - t1
@@ -53,9 +51,14 @@ class TickProfile:
         n = min(self._count, self._capacity)
         return self._stages[:n].copy(), self._total[:n].copy()
 
+    def wake_window(self) -> np.ndarray:
+        """A copy of the recorded wake-up latencies (ns), in the same rows as `window`."""
+        return self._wake[:min(self._count, self._capacity)].copy()
+
     def summary(self) -> dict[str, float]:
         """p50 / p99 / max tick latency (ms), node overhead (tick minus engine, us), per-stage p50/p99 (us), and the
-        achieved rate since the last call."""
+        achieved rate since the last call. One percentile call over every column: the diagnostics thread holds the
+        interpreter lock the tick needs while it runs, so it must stay short (8192 rows at 1 kHz)."""
         stages, total = self.window()
         ticks, then = self._rate_mark
         now = time.monotonic()
@@ -65,14 +68,14 @@ class TickProfile:
             nan = float("nan")
             return {**result, "p50_ms": nan, "p99_ms": nan, "max_ms": nan, "overhead_p50_us": nan,
                     "overhead_p99_us": nan}
-        p = _nan_for_none(percentiles(total / 1e6))
-        o = _nan_for_none(percentiles((total - stages[:, _ENGINE]) / 1e3))
-        result.update(p50_ms=p["p50"], p99_ms=p["p99"], max_ms=self.max_ns / 1e6, overhead_p50_us=o["p50"],
-                      overhead_p99_us=o["p99"])
+        columns = np.column_stack((total, total - stages[:, _ENGINE], stages, self.wake_window()))  # ns
+        p50, p99 = column_percentiles(columns) / 1e3  # us
+        result.update(p50_ms=p50[0] / 1e3, p99_ms=p99[0] / 1e3, max_ms=self.max_ns / 1e6,
+                      overhead_p50_us=p50[1], overhead_p99_us=p99[1])
         for i, name in enumerate(STAGES):
-            q = _nan_for_none(percentiles(stages[:, i] / 1e3))
-            result[f"{name}_p50_us"], result[f"{name}_p99_us"] = q["p50"], q["p99"]
-        return result
+            result[f"{name}_p50_us"], result[f"{name}_p99_us"] = float(p50[2 + i]), float(p99[2 + i])
+        result["wake_p50_us"], result["wake_p99_us"] = float(p50[-1]), float(p99[-1])
+        return {k: float(v) for k, v in result.items()}
 
     def reset(self) -> None:
         self._count = 0
@@ -100,6 +103,7 @@ class DeadlineLoop:
         self.misses = 0
         self.ticks = 0
         self.skipped = 0  # deadlines that passed without a tick (counted in misses too)
+        self.wake_late_ns = 0  # how long after its deadline the current tick's thread woke
 
     def start(self) -> None:
         self._thread.start()
@@ -122,7 +126,7 @@ class DeadlineLoop:
             delay = deadline - clock()
             if delay > 0 and wait(delay / 1e9):
                 break
-            late = clock() - deadline
+            late = self.wake_late_ns = clock() - deadline
             skipped = late // period if late >= period else 0
             if skipped:  # deadlines that passed while we were late: count them, do not burst to catch up
                 self.misses += skipped
@@ -156,12 +160,16 @@ class EventLoop:
         self.misses = 0  # event mode has no deadline of its own: staleness and the guard judge timing
         self.ticks = 0
         self.skipped = 0
+        self.wake_late_ns = 0  # from the triggering message's notify() to the start of its tick
+        self._notified_ns = 0
 
     def start(self) -> None:
         self._thread.start()
 
     def notify(self) -> None:
         """A new triggering message was accepted (any thread)."""
+        if not self._pending.is_set():
+            self._notified_ns = time.monotonic_ns()  # the first of the messages this tick will answer
         self._pending.set()
 
     def stop(self, timeout: float = 2.0) -> None:
@@ -179,6 +187,7 @@ class EventLoop:
             if stop.is_set():
                 break
             pending.clear()
+            self.wake_late_ns = time.monotonic_ns() - self._notified_ns
             tick(False)
             self.ticks += 1
             if between is not None:
