@@ -38,7 +38,8 @@ from leapp_ros.percentiles import percentiles
 
 ACTIVATE_TIMEOUT_S = 30.0
 NODE_DIAGNOSTICS = (K.ACHIEVED_RATE_HZ, K.TICK_LATENCY_P50_MS, K.TICK_LATENCY_P99_MS, K.TICK_LATENCY_MAX_MS,
-                    K.TICK_DEADLINE_MISSES, K.SAFETY_DEADLINE_MISSES, K.SAFETY_STATE, K.BACKEND)
+                    K.TICK_DEADLINE_MISSES, K.SAFETY_DEADLINE_MISSES, K.SAFETY_STATE, K.BACKEND,
+                    K.NODE_OVERHEAD_P50_US, K.NODE_OVERHEAD_P99_US, K.TICK_WAKE_P50_P99_US)
 WARMUP_S = 1.0  # after the first target: discovery settles, caches warm
 
 
@@ -328,6 +329,11 @@ def run_sequenced(rate: float, seconds: float, mode: str, warmup: float = 3.0) -
                                  "max": last_diag.get(K.TICK_LATENCY_MAX_MS)},
         "node_achieved_rate_hz": last_diag.get(K.ACHIEVED_RATE_HZ),
         "node_safety_state": last_diag.get(K.SAFETY_STATE),
+        "node_overhead_us": {"p50": last_diag.get(K.NODE_OVERHEAD_P50_US),
+                             "p99": last_diag.get(K.NODE_OVERHEAD_P99_US)},
+        # event mode: from the joint state's acceptance to the start of its tick (the tick thread's wake-up)
+        "node_tick_wake_up_p50_p99_us": last_diag.get(K.TICK_WAKE_P50_P99_US),
+        "late_fraction": round(int((got > period * 1e3).sum()) / max(k - first, 1), 6),
         "cpu_count": os.cpu_count(), "load_average": [round(x, 2) for x in os.getloadavg()],
     }
     if not got.size:

@@ -90,8 +90,9 @@ PARAMETERS: tuple[ParameterSpec, ...] = (
                   "refused with a warning without CAP_IPC_LOCK / a memlock limit.", "bool", AT_ACTIVATE),
     ParameterSpec("realtime.gc", "scheduled", "scheduled: freeze what configure allocated and run Python's garbage "
                   "collector between ticks, never inside one; automatic: Python's default.", "string", AT_ACTIVATE),
-    ParameterSpec("realtime.timer_slack_ns", 0, "Timer slack of the tick thread in ns (how late the kernel may wake it "
-                  "after its deadline; Linux's default is 50000); 0 = inherited.", "integer", AT_ACTIVATE),
+    ParameterSpec("realtime.timer_slack_ns", 1000, "Timer slack of the tick thread in ns (how late the kernel may wake "
+                  "it after its deadline; Linux's default, 50000, doubles the tick's wake-up latency); 0 = inherited.",
+                  "integer", AT_ACTIVATE),
     ParameterSpec("robot_description", "", "URDF text for joint limits (usually from robot_state_publisher).",
                   "string"),
     ParameterSpec("urdf_file", "", "URDF file for joint limits when robot_description is empty.", "string"),

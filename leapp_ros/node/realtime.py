@@ -19,6 +19,7 @@ MCL_CURRENT, MCL_FUTURE = 1, 2  # <sys/mman.h> on Linux
 GC_MODES = ("scheduled", "automatic")
 PR_SET_TIMERSLACK = 29  # <linux/prctl.h>
 MAX_TIMER_SLACK_NS = 10_000_000
+DEFAULT_TIMER_SLACK_NS = 1000
 
 
 @dataclass(frozen=True)
@@ -29,7 +30,9 @@ class RealtimeSettings:
     priority: int = 0  # SCHED_FIFO priority 1-99 of the tick thread; 0 = normal scheduling
     lock_memory: bool = False  # mlockall(MCL_CURRENT | MCL_FUTURE) at activation: no page faults on the tick path
     gc: str = "scheduled"  # scheduled: gc.freeze() after configure, collections between ticks; automatic: Python's
-    timer_slack_ns: int = 0  # the tick thread's timer slack (how late the kernel may wake it); 0 = inherited (50 us)
+    # The tick thread's timer slack: how late the kernel may wake it after its deadline (Linux's default 50 us is
+    # half the measured wake-up latency); 0 = inherited.
+    timer_slack_ns: int = DEFAULT_TIMER_SLACK_NS
 
     @classmethod
     def from_params(cls, params: Mapping[str, Any]) -> RealtimeSettings:
@@ -42,7 +45,7 @@ class RealtimeSettings:
             raise ConfigurationError(f"parameter 'realtime.priority' must be an integer 0-99, got {priority!r}")
         if mode not in GC_MODES:
             raise ConfigurationError(f"parameter 'realtime.gc' must be one of {GC_MODES}, got {mode!r}")
-        slack = params.get("realtime.timer_slack_ns", 0)
+        slack = params.get("realtime.timer_slack_ns", DEFAULT_TIMER_SLACK_NS)
         if isinstance(slack, bool) or not isinstance(slack, int) or not 0 <= slack <= MAX_TIMER_SLACK_NS:
             raise ConfigurationError(f"parameter 'realtime.timer_slack_ns' must be an integer 0-{MAX_TIMER_SLACK_NS}, "
                                      f"got {slack!r}")
