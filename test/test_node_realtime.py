@@ -131,3 +131,29 @@ def test_every_node_parameter_is_documented_in_deploy_md():
     table = (Path(__file__).resolve().parents[1] / "docs" / "deploy.md").read_text()
     missing = [spec.name for spec in PARAMETERS if f"| `{spec.name}` |" not in table]
     assert not missing, f"parameters missing from docs/deploy.md: {missing}"
+
+
+def test_tick_profile_summary_while_the_tick_records():
+    """The diagnostics thread summarises while the tick thread records: the columns it reads always line up."""
+    import threading
+    profile = TickProfile(capacity=64)
+    stop = threading.Event()
+
+    def tick() -> None:
+        k = 0
+        while not stop.is_set():
+            profile.record(k, k + 1, k + 2, k + 3, k + 4, wake_ns=5)
+            k += 10
+    import sys
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as the interpreter can: any torn read shows
+    worker = threading.Thread(target=tick)
+    worker.start()
+    try:
+        for _ in range(2000):
+            summary = profile.summary()
+            assert summary.get("wake_p50_us", 0.005) == pytest.approx(0.005)
+    finally:
+        stop.set()
+        worker.join()
+        sys.setswitchinterval(interval)

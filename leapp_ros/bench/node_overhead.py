@@ -103,8 +103,7 @@ def measure_rate(bundle: Bundle, options: BackendOptions, rate_hz: float, second
         began = time.monotonic()
         time.sleep(seconds)
         window_s = time.monotonic() - began
-        stages, total = node.stats.window()
-        wake = node.stats.wake_window()
+        stages, total, wake = node.stats.rows()
         misses = (loop.misses - misses0) if loop is not None else None
         ticks = (loop.ticks - ticks0) if loop is not None else len(total)
         skipped = (loop.skipped - skipped0) if loop is not None else None

@@ -48,18 +48,19 @@ class TickProfile:
 
     def window(self) -> tuple[np.ndarray, np.ndarray]:
         """Copies of the recorded (stages, total) rows, oldest first order not guaranteed (percentiles only)."""
-        n = min(self._count, self._capacity)
-        return self._stages[:n].copy(), self._total[:n].copy()
+        stages, total, _wake = self.rows()
+        return stages, total
 
-    def wake_window(self) -> np.ndarray:
-        """A copy of the recorded wake-up latencies (ns), in the same rows as `window`."""
-        return self._wake[:min(self._count, self._capacity)].copy()
+    def rows(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Copies of (stages, total, wake) with the same number of rows, read once (the tick records meanwhile)."""
+        n = min(self._count, self._capacity)
+        return self._stages[:n].copy(), self._total[:n].copy(), self._wake[:n].copy()
 
     def summary(self) -> dict[str, float]:
         """p50 / p99 / max tick latency (ms), node overhead (tick minus engine, us), per-stage p50/p99 (us), and the
         achieved rate since the last call. One percentile call over every column: the diagnostics thread holds the
         interpreter lock the tick needs while it runs, so it must stay short (8192 rows at 1 kHz)."""
-        stages, total = self.window()
+        stages, total, wake = self.rows()
         ticks, then = self._rate_mark
         now = time.monotonic()
         self._rate_mark = (self.ticks, now)
@@ -68,7 +69,7 @@ class TickProfile:
             nan = float("nan")
             return {**result, "p50_ms": nan, "p99_ms": nan, "max_ms": nan, "overhead_p50_us": nan,
                     "overhead_p99_us": nan}
-        columns = np.column_stack((total, total - stages[:, _ENGINE], stages, self.wake_window()))  # ns
+        columns = np.column_stack((total, total - stages[:, _ENGINE], stages, wake))  # ns
         p50, p99 = column_percentiles(columns) / 1e3  # us
         result.update(p50_ms=p50[0] / 1e3, p99_ms=p99[0] / 1e3, max_ms=self.max_ns / 1e6,
                       overhead_p50_us=p50[1], overhead_p99_us=p99[1])
