@@ -82,7 +82,7 @@ class VectorDecoder:
         if not np.isfinite(scratch[self._used]).all():
             return "non-finite value", self._filled
         for slot in self.slots:
-            np.take(scratch, slot.index, out=slot.staging)
+            scratch.take(slot.index, out=slot.staging)
         return None, self._filled
 
     def _orientation(self, q_msg: Any, what: str) -> tuple[rotations.Quat | None, str | None]:

@@ -81,7 +81,7 @@ class OutputPlan:
         """Reorder the engine's outputs into each binding's `values` (published joint order); held joints'
         entries keep their fixed values."""
         for key, index, scratch, values, slots in self._gathers:
-            np.take(outputs[key].reshape(-1), index, out=scratch)
+            outputs[key].take(index, out=scratch)  # flat index; the method skips np.take's Python wrapper
             if slots is None:
                 np.copyto(values, scratch)
             else:

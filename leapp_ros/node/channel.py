@@ -28,6 +28,8 @@ from leapp_ros.safety import (
 from leapp_ros.transport import qos_profile
 from leapp_ros.transport.base import Transport
 
+all_true = np.logical_and.reduce  # not ndarray.all(): its Python wrapper costs more than the reduction
+
 
 @dataclass
 class _Measured:
@@ -39,7 +41,7 @@ class _Measured:
     values: np.ndarray  # float64, command order
 
     def refresh(self) -> np.ndarray:
-        np.take(self.source, self.index, out=self.scratch)
+        self.source.take(self.index, out=self.scratch)  # the method: np.take's Python wrapper costs more
         np.copyto(self.values, self.scratch)
         return self.values
 
@@ -178,7 +180,7 @@ class CommandChannel:
             if gain.constant and last is not None:
                 same_values = self._same[id(gain)]
                 np.equal(last, values, out=same_values)
-                if same_values.all():
+                if all_true(same_values):
                     continue  # latched and unchanged: late joiners get it from the transient-local history
             publisher.publish(encoder.encode(values, now_ns))
             if gain.constant:

@@ -14,6 +14,13 @@ any_true = np.logical_or.reduce
 _all = np.logical_and.reduce
 
 
+def clip(values: np.ndarray, lower: np.ndarray, upper: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """np.clip as its two ufuncs (np.clip is three Python wrappers deep); NaN stays NaN, as with np.clip."""
+    np.maximum(values, lower, out=out)
+    np.minimum(out, upper, out=out)
+    return out
+
+
 class CommandMode(str, Enum):
     """What produced a published command."""
 
@@ -34,14 +41,14 @@ class SafetyCommand:
         n = len(joint_names)
         self.joint_names = joint_names
         self.has_gains = has_gains
-        self.position = np.zeros(n)
-        self.velocity = np.zeros(n)
-        self.kp = np.zeros(n)
-        self.kd = np.zeros(n)
+        # One block, rows position, kp, kd, velocity: the finiteness check of what is published is one call.
+        self._block = np.zeros((4, n))
+        self.position, self.kp, self.kd, self.velocity = self._block
+        self._published = self._block[:3] if has_gains else self._block[:1]
         self.mode = CommandMode.HOLD
 
     def is_finite(self) -> bool:
-        return all_finite(self.position) and (not self.has_gains or (all_finite(self.kp) and all_finite(self.kd)))
+        return all_finite(self._published)
 
     def copy_arrays(self) -> dict[str, np.ndarray]:
         """A snapshot (for tests and logs; allocates)."""
@@ -80,7 +87,7 @@ class LimitClamp:
         """Write the clamped `target` into `out`; return the first joint beyond the margin, else -1."""
         # Common case first: every target within its limits (clipping changes nothing, so nothing is beyond the
         # margin either); any other case (a clamp, a trip, NaN) takes the full path below.
-        np.clip(target, self.lower, self.upper, out=self._clipped)
+        clip(target, self.lower, self.upper, out=self._clipped)
         np.not_equal(self._clipped, target, out=self._below)
         if not any_true(self._below):
             np.copyto(out, self._clipped)
@@ -96,7 +103,7 @@ class LimitClamp:
         if any_true(self._below):
             self.counts += self._below
             self.total += int(np.count_nonzero(self._below))
-        np.clip(target, self.lower, self.upper, out=out)
+        clip(target, self.lower, self.upper, out=out)
         return -1
 
 
@@ -112,6 +119,7 @@ class RampIn:
     def __init__(self, velocity_cap: np.ndarray, duration_s: float, period_s: float, tolerance: float = 0.0) -> None:
         self.duration_s = duration_s
         self.max_step = np.asarray(velocity_cap, dtype=np.float64) * period_s
+        self._min_step = -self.max_step
         self._done_within = np.maximum(self.max_step, tolerance) + 1e-12
         n = len(self.max_step)
         self.start = np.zeros(n)
@@ -130,7 +138,7 @@ class RampIn:
         self._desired *= alpha
         self._desired += self.start
         np.subtract(self._desired, previous, out=self._step)
-        np.clip(self._step, -self.max_step, self.max_step, out=self._step)
+        clip(self._step, self._min_step, self.max_step, out=self._step)
         np.add(previous, self._step, out=out)
         if alpha < 1.0:
             return False

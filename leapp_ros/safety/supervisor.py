@@ -33,7 +33,15 @@ import numpy as np
 from leapp_ros import diagnostic_keys as K
 from leapp_ros.errors import ConfigurationError
 from leapp_ros.safety.config import SafetyConfig, per_joint
-from leapp_ros.safety.filters import CommandMode, LimitClamp, RampIn, SafetyCommand, any_true, first_non_finite
+from leapp_ros.safety.filters import (
+    CommandMode,
+    LimitClamp,
+    RampIn,
+    SafetyCommand,
+    any_true,
+    clip,
+    first_non_finite,
+)
 from leapp_ros.safety.limits import JointLimits
 from leapp_ros.safety.states import LOG, RECOVERABLE, Cause, SafetyState, Transition, TransitionLog
 from leapp_ros.safety.watchdog import (
@@ -499,7 +507,7 @@ class SafetySupervisor:
         capped += int(np.count_nonzero(self._stepped))
         if capped:
             self.step_bounded += capped
-            np.clip(self._target, self._step_low, self._step_high, out=self._target)
+            clip(self._target, self._step_low, self._step_high, out=self._target)
 
     # ------------------------------------------------------------------ transitions
     def _apply_requests(self) -> None:
