@@ -3,6 +3,8 @@ diagnostics and output types end to end on loopback, with the node on each trans
 
 from __future__ import annotations
 
+import os
+import struct
 import time
 
 import numpy as np
@@ -93,6 +95,11 @@ def _install_passthrough_inputs(robot: FakeRobot, position: dict[str, float]) ->
     robot.publish_periodically("imu/data", "sensor_msgs/msg/Imu", lambda: robot.new("sensor_msgs/msg/Imu"))
 
 
+def _effective_cpu_latency_us() -> int:
+    with open("/dev/cpu_dma_latency", "rb") as device:  # the kernel's effective PM QoS request
+        return int(struct.unpack("i", device.read(4))[0])
+
+
 def _latched_urdf(robot: FakeRobot):
     """What robot_state_publisher does: the URDF on a transient-local robot_description topic."""
     from leapp_ros.transport import LATCHED
@@ -114,8 +121,10 @@ def test_activation_waits_for_inputs_then_estop_damps(robot, dds_env, tmp_path, 
     targets = robot.collect("joint_commands", "std_msgs/msg/Float64MultiArray")
     kp = robot.collect("joint_commands/kp", "std_msgs/msg/Float64MultiArray", latched=True)
     diagnostics = robot.collect("/diagnostics", "diagnostic_msgs/msg/DiagnosticArray")
-    node = start_node(path, dds_env, params={**SAFETY_PASSTHROUGH, "diagnostics_period_s": 0.2},
-                      transport=node_transport)
+    latency_writable = os.access("/dev/cpu_dma_latency", os.W_OK)
+    latency_before = _effective_cpu_latency_us() if latency_writable else None
+    node = start_node(path, dds_env, params={**SAFETY_PASSTHROUGH, "diagnostics_period_s": 0.2,
+                                             "realtime.cpu_dma_latency_us": 0}, transport=node_transport)
     try:
         assert wait_for(lambda: any(m.data == "inactive" for m in state.snapshot()), timeout=20)
         time.sleep(0.5)
@@ -132,6 +141,16 @@ def test_activation_waits_for_inputs_then_estop_damps(robot, dds_env, tmp_path, 
         assert values["safety state"] == "ACTIVE" and values["lifecycle state"] == "active"
         assert "last error" not in values, values["last error"]  # the activation that waited for inputs succeeded
         assert any(k.startswith("input robot_joint_pos (joint_states) age") for k in values)
+        # the default tick-thread timer slack, and the CPU wake-up latency request held while active (or refused
+        # with the reason where the device is not writable)
+        assert "tick thread timer slack 1000 ns" in values["realtime"], values["realtime"]
+        assert "interpreter switch interval 100 us" in values["realtime"], values["realtime"]
+        if latency_writable:
+            assert "CPU wake-up latency held at 0 us" in values["realtime"] and _effective_cpu_latency_us() == 0
+        else:
+            assert "REFUSED CPU wake-up latency held at 0 us" in values["realtime"], values["realtime"]
+        p50, p99 = (float(v) for v in values["tick wake-up latency p50 / p99 (us)"].split(" / "))
+        assert 0 <= p50 <= p99
         assert "joint limits from robot_description" in values.get("configure note 1", ""), values
         # e-stop: the safety layer takes over the actuators (damping: kp 0) and stays latched
         robot.publish("estop", "std_msgs/msg/Bool", robot.new("std_msgs/msg/Bool", data=True))
@@ -142,6 +161,8 @@ def test_activation_waits_for_inputs_then_estop_damps(robot, dds_env, tmp_path, 
         code, output = stop_node(node)
         description.close()
     assert code == 0, output
+    if latency_writable:
+        assert _effective_cpu_latency_us() == latency_before  # the request ended with the node
     if node_transport == "rclpy":  # autostart says once, at INFO, what it waits for; product logs go through ROS
         assert output.count("autostart: waiting for the required inputs") == 1, output
         assert "activate failed" not in output and "[leapp_deploy.node]" in output, output

@@ -157,3 +157,68 @@ def test_tick_profile_summary_while_the_tick_records():
         stop.set()
         worker.join()
         sys.setswitchinterval(interval)
+
+
+def _effective_cpu_latency_us() -> int:
+    import struct
+    with open("/dev/cpu_dma_latency", "rb") as device:  # reads back the kernel's effective request
+        return int(struct.unpack("i", device.read(4))[0])
+
+
+def test_cpu_latency_request_holds_while_active_and_ends_at_release():
+    from leapp_ros.node.realtime import CPU_DMA_LATENCY, CpuLatencyHold
+    if not os.access(CPU_DMA_LATENCY, os.W_OK):
+        pytest.skip(f"{CPU_DMA_LATENCY} is not writable here (needs root): the refusal path is tested below")
+    before = _effective_cpu_latency_us()
+    hold, report = CpuLatencyHold(), RealtimeReport()
+    hold.engage(0, report)
+    try:
+        assert hold.held and report.applied == ["CPU wake-up latency held at 0 us (/dev/cpu_dma_latency)"]
+        assert _effective_cpu_latency_us() == 0
+    finally:
+        hold.release()
+    assert not hold.held and _effective_cpu_latency_us() == before
+
+
+@pytest.mark.parametrize("limit_us, requested", [(-1, False), (0, True), (50, True)])
+def test_cpu_latency_request_refused_with_the_reason(tmp_path, limit_us, requested):
+    from leapp_ros.node.realtime import CpuLatencyHold
+    hold, report = CpuLatencyHold(str(tmp_path / "missing" / "cpu_dma_latency")), RealtimeReport()
+    hold.engage(limit_us, report)
+    assert not hold.held and report.applied == []
+    if requested:
+        (line,) = report.refused
+        assert f"held at {limit_us} us" in line and "No such file or directory" in line and "needs root" in line
+    else:
+        assert report.text() == "none requested"
+
+
+@pytest.mark.parametrize("value", [-2, True, 0.5, "0"])
+def test_bad_cpu_latency_is_refused(value):
+    with pytest.raises(ConfigurationError, match="'realtime.cpu_dma_latency_us' must be an integer -1"):
+        RealtimeSettings.from_params({"realtime.cpu_dma_latency_us": value})
+
+
+def test_switch_interval_is_set_while_active_and_restored():
+    import sys
+
+    from leapp_ros.node.realtime import SwitchInterval
+    before = sys.getswitchinterval()
+    switch, report = SwitchInterval(), RealtimeReport()
+    switch.engage(RealtimeSettings.from_params({}).switch_interval_us, report)
+    try:
+        assert sys.getswitchinterval() == pytest.approx(100e-6, abs=2e-6)
+        assert report.text() == "interpreter switch interval 100 us"
+        switch.engage(250, report)  # already engaged: the first request stands until release
+        assert sys.getswitchinterval() == pytest.approx(100e-6, abs=2e-6)
+    finally:
+        switch.release()
+    assert sys.getswitchinterval() == before
+    switch.engage(0, report)  # 0: Python's own, nothing changed
+    assert sys.getswitchinterval() == before
+
+
+@pytest.mark.parametrize("value", [-1, 1_000_001, True, 1e-4])
+def test_bad_switch_interval_is_refused(value):
+    with pytest.raises(ConfigurationError, match="'realtime.switch_interval_us' must be an integer 0"):
+        RealtimeSettings.from_params({"realtime.switch_interval_us": value})

@@ -23,7 +23,15 @@ from leapp_ros.node.channel import CommandChannel
 from leapp_ros.node.diagnostics import ERROR, OK, WARN, age_text, build_diagnostics
 from leapp_ros.node.guard import SafetyGuard
 from leapp_ros.node.lifecycle import Lifecycle, State
-from leapp_ros.node.realtime import RealtimeReport, RealtimeSettings, ScheduledGc, apply_to_current_thread, lock_memory
+from leapp_ros.node.realtime import (
+    CpuLatencyHold,
+    RealtimeReport,
+    RealtimeSettings,
+    ScheduledGc,
+    SwitchInterval,
+    apply_to_current_thread,
+    lock_memory,
+)
 from leapp_ros.node.timing import STAGES, DeadlineLoop, EventLoop, TickProfile
 from leapp_ros.safety import Cause, PolicyAction, SafetyState
 from leapp_ros.text import exception_summary
@@ -56,6 +64,9 @@ class DeployNode:
         self.stats = TickProfile()
         self.realtime = RealtimeSettings.from_params(self.params)
         self.realtime_report = RealtimeReport()
+        self._memory_locked = False  # mlockall(MCL_FUTURE) lasts for the process: once is enough
+        self._cpu_latency = CpuLatencyHold()
+        self._switch_interval = SwitchInterval()
         self._gc = ScheduledGc()
         self._tick_lock = threading.Lock()
         self._reset_requested = False
@@ -220,8 +231,11 @@ class DeployNode:
             self._note_error(error)
             raise error
         self.stats.reset()
-        if self.realtime.lock_memory and not self.realtime_report.applied + self.realtime_report.refused:
+        if self.realtime.lock_memory and not self._memory_locked:
             lock_memory(self.realtime_report)
+            self._memory_locked = True
+        self._cpu_latency.engage(self.realtime.cpu_dma_latency_us, self.realtime_report)
+        self._switch_interval.engage(self.realtime.switch_interval_us, self.realtime_report)
         if self.realtime.gc == "scheduled":
             self._gc.engage()  # everything configure allocated is frozen: collections never scan it again
         for channel in self.channels:
@@ -287,6 +301,8 @@ class DeployNode:
             self._guard.stop()
             self._guard = None
         self._gc.release()
+        self._cpu_latency.release()
+        self._switch_interval.release()
         self._diag_stop.set()
         if self._diag_thread is not None:
             self._diag_thread.join(timeout=2.0)

@@ -93,6 +93,13 @@ PARAMETERS: tuple[ParameterSpec, ...] = (
     ParameterSpec("realtime.timer_slack_ns", 1000, "Timer slack of the tick thread in ns (how late the kernel may wake "
                   "it after its deadline; Linux's default, 50000, doubles the tick's wake-up latency); 0 = inherited.",
                   "integer", AT_ACTIVATE),
+    ParameterSpec("realtime.cpu_dma_latency_us", -1, "While active, hold a PM QoS request (/dev/cpu_dma_latency) that "
+                  "no CPU sleeps in an idle state slower to leave than this many us (0: cores never sleep deeply); "
+                  "-1 = leave power management alone. Refused with a warning without root / write access.",
+                  "integer", AT_ACTIVATE),
+    ParameterSpec("realtime.switch_interval_us", 100, "While active, the Python interpreter's thread switch interval "
+                  "in us (process-wide; Python's default is 5000): how long the tick may wait for the interpreter lock "
+                  "held by another thread after its inference. 0 = Python's.", "integer", AT_ACTIVATE),
     ParameterSpec("robot_description", "", "URDF text for joint limits (usually from robot_state_publisher).",
                   "string"),
     ParameterSpec("urdf_file", "", "URDF file for joint limits when robot_description is empty.", "string"),
@@ -217,7 +224,10 @@ def validate(params: Mapping[str, Any]) -> str | None:
                   ("realtime.priority", lambda v: 0 <= int(v) <= 99, "must be 0 (normal) or a priority 1-99"),
                   ("realtime.cpu_affinity", lambda v: all(int(c) >= 0 for c in v), "must list CPU numbers >= 0"),
                   ("realtime.gc", lambda v: v in ("scheduled", "automatic"), "must be 'scheduled' or 'automatic'"),
-                  ("realtime.timer_slack_ns", lambda v: 0 <= int(v) <= 10_000_000, "must be 0 (inherited) to 10000000"))
+                  ("realtime.timer_slack_ns", lambda v: 0 <= int(v) <= 10_000_000, "must be 0 (inherited) to 10000000"),
+                  ("realtime.cpu_dma_latency_us", lambda v: int(v) >= -1, "must be -1 (off) or a latency in us"),
+                  ("realtime.switch_interval_us", lambda v: 0 <= int(v) <= 1_000_000,
+                   "must be 0 (Python's) to 1000000"))
         for name, ok, text in checks:
             if not ok(merged[name]):
                 return f"parameter '{name}' {text}, got {merged[name]!r}"

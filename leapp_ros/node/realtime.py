@@ -8,6 +8,8 @@ import ctypes.util
 import gc
 import logging
 import os
+import struct
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,6 +22,10 @@ GC_MODES = ("scheduled", "automatic")
 PR_SET_TIMERSLACK = 29  # <linux/prctl.h>
 MAX_TIMER_SLACK_NS = 10_000_000
 DEFAULT_TIMER_SLACK_NS = 1000
+CPU_DMA_LATENCY = "/dev/cpu_dma_latency"  # the kernel's PM QoS interface: the request holds while the file is open
+MAX_CPU_DMA_LATENCY_US = 2_000_000_000
+DEFAULT_SWITCH_INTERVAL_US = 100
+MAX_SWITCH_INTERVAL_US = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -33,6 +39,12 @@ class RealtimeSettings:
     # The tick thread's timer slack: how late the kernel may wake it after its deadline (Linux's default 50 us is
     # half the measured wake-up latency); 0 = inherited.
     timer_slack_ns: int = DEFAULT_TIMER_SLACK_NS
+    # While active, no CPU may sleep in an idle state slower to leave than this (PM QoS, /dev/cpu_dma_latency):
+    # an idle core otherwise wakes the tick late and cold. -1 = leave the system's power management alone.
+    cpu_dma_latency_us: int = -1
+    # How long a thread waiting for the interpreter lock waits before the holder must hand it over (Python: 5 ms).
+    # The tick waits for it after every inference; a diagnostics or receive thread must not make it wait long.
+    switch_interval_us: int = DEFAULT_SWITCH_INTERVAL_US
 
     @classmethod
     def from_params(cls, params: Mapping[str, Any]) -> RealtimeSettings:
@@ -49,7 +61,16 @@ class RealtimeSettings:
         if isinstance(slack, bool) or not isinstance(slack, int) or not 0 <= slack <= MAX_TIMER_SLACK_NS:
             raise ConfigurationError(f"parameter 'realtime.timer_slack_ns' must be an integer 0-{MAX_TIMER_SLACK_NS}, "
                                      f"got {slack!r}")
-        return cls(tuple(cpus), priority, bool(params.get("realtime.lock_memory", False)), mode, slack)
+        latency = params.get("realtime.cpu_dma_latency_us", -1)
+        if isinstance(latency, bool) or not isinstance(latency, int) or not -1 <= latency <= MAX_CPU_DMA_LATENCY_US:
+            raise ConfigurationError(f"parameter 'realtime.cpu_dma_latency_us' must be an integer -1 (off) to "
+                                     f"{MAX_CPU_DMA_LATENCY_US}, got {latency!r}")
+        switch = params.get("realtime.switch_interval_us", DEFAULT_SWITCH_INTERVAL_US)
+        if isinstance(switch, bool) or not isinstance(switch, int) or not 0 <= switch <= MAX_SWITCH_INTERVAL_US:
+            raise ConfigurationError(f"parameter 'realtime.switch_interval_us' must be an integer 0 (Python's) to "
+                                     f"{MAX_SWITCH_INTERVAL_US}, got {switch!r}")
+        return cls(tuple(cpus), priority, bool(params.get("realtime.lock_memory", False)), mode, slack, latency,
+                   switch)
 
 
 @dataclass
@@ -61,7 +82,7 @@ class RealtimeReport:
 
     def text(self) -> str:
         parts = [*self.applied, *(f"REFUSED {r}" for r in self.refused)]
-        return "; ".join(parts) or "none requested"
+        return "; ".join(dict.fromkeys(parts)) or "none requested"  # each activation reports again: once each
 
 
 def apply_to_current_thread(settings: RealtimeSettings, report: RealtimeReport) -> None:
@@ -76,6 +97,57 @@ def apply_to_current_thread(settings: RealtimeSettings, report: RealtimeReport) 
     if settings.timer_slack_ns:
         _try(report, f"tick thread timer slack {settings.timer_slack_ns} ns",
              lambda: _prctl(PR_SET_TIMERSLACK, settings.timer_slack_ns), hint="Linux only")
+
+
+class CpuLatencyHold:
+    """Holds a PM QoS CPU wake-up latency request (cyclictest does the same) from activation until release."""
+
+    def __init__(self, path: str = CPU_DMA_LATENCY) -> None:
+        self.path = path
+        self._file: Any = None
+
+    @property
+    def held(self) -> bool:
+        return self._file is not None
+
+    def engage(self, limit_us: int, report: RealtimeReport) -> None:
+        if limit_us < 0 or self._file is not None:
+            return
+        _try(report, f"CPU wake-up latency held at {limit_us} us ({self.path})", lambda: self._open(limit_us),
+             hint="needs root or write access to it")
+
+    def _open(self, limit_us: int) -> None:
+        handle = open(self.path, "wb", buffering=0)  # noqa: SIM115 - held open on purpose: closing ends the request
+        try:
+            handle.write(struct.pack("i", limit_us))
+        except OSError:
+            handle.close()
+            raise
+        self._file = handle
+
+    def release(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+
+class SwitchInterval:
+    """The interpreter's thread switch interval (process-wide) while the node is active; restored at release."""
+
+    def __init__(self) -> None:
+        self._saved: float | None = None
+
+    def engage(self, interval_us: int, report: RealtimeReport) -> None:
+        if not interval_us or self._saved is not None:
+            return
+        self._saved = sys.getswitchinterval()
+        sys.setswitchinterval(interval_us * 1e-6)
+        report.applied.append(f"interpreter switch interval {interval_us} us")
+
+    def release(self) -> None:
+        if self._saved is not None:
+            sys.setswitchinterval(self._saved)
+            self._saved = None
 
 
 def _prctl(option: int, value: int) -> None:
