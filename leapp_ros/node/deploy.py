@@ -513,8 +513,7 @@ class DeployNode:
                   K.TICK_LATENCY_MAX_MS: f"{summary['max_ms']:.3f}",
                   K.NODE_OVERHEAD_P50_US: f"{summary['overhead_p50_us']:.1f}",
                   K.NODE_OVERHEAD_P99_US: f"{summary['overhead_p99_us']:.1f}",
-                  K.TICK_WAKE_P50_P99_US: f"{summary.get('wake_p50_us', float('nan')):.1f} / "
-                                          f"{summary.get('wake_p99_us', float('nan')):.1f}",
+                  K.TICK_WAKE_P50_P99_US: f"{summary['wake_p50_us']:.1f} / {summary['wake_p99_us']:.1f}",
                   K.TICK_DEADLINE_MISSES: str(loop.misses if loop is not None else 0),
                   K.TICKS: str(self.stats.ticks), K.TRANSPORT: self.transport.name,
                   K.REALTIME: self.realtime_report.text(),

@@ -49,28 +49,27 @@ class RealtimeSettings:
     @classmethod
     def from_params(cls, params: Mapping[str, Any]) -> RealtimeSettings:
         cpus = params.get("realtime.cpu_affinity") or []
-        priority = params.get("realtime.priority", 0)
         mode = str(params.get("realtime.gc", "scheduled"))
         if not isinstance(cpus, (list, tuple)) or not all(isinstance(c, int) and c >= 0 for c in cpus):
             raise ConfigurationError(f"parameter 'realtime.cpu_affinity' must be a list of CPU numbers, got {cpus!r}")
-        if isinstance(priority, bool) or not isinstance(priority, int) or not 0 <= priority <= 99:
-            raise ConfigurationError(f"parameter 'realtime.priority' must be an integer 0-99, got {priority!r}")
+        priority = _bounded_int(params, "realtime.priority", 0, 0, 99, "0-99")
         if mode not in GC_MODES:
             raise ConfigurationError(f"parameter 'realtime.gc' must be one of {GC_MODES}, got {mode!r}")
-        slack = params.get("realtime.timer_slack_ns", DEFAULT_TIMER_SLACK_NS)
-        if isinstance(slack, bool) or not isinstance(slack, int) or not 0 <= slack <= MAX_TIMER_SLACK_NS:
-            raise ConfigurationError(f"parameter 'realtime.timer_slack_ns' must be an integer 0-{MAX_TIMER_SLACK_NS}, "
-                                     f"got {slack!r}")
-        latency = params.get("realtime.cpu_dma_latency_us", -1)
-        if isinstance(latency, bool) or not isinstance(latency, int) or not -1 <= latency <= MAX_CPU_DMA_LATENCY_US:
-            raise ConfigurationError(f"parameter 'realtime.cpu_dma_latency_us' must be an integer -1 (off) to "
-                                     f"{MAX_CPU_DMA_LATENCY_US}, got {latency!r}")
-        switch = params.get("realtime.switch_interval_us", DEFAULT_SWITCH_INTERVAL_US)
-        if isinstance(switch, bool) or not isinstance(switch, int) or not 0 <= switch <= MAX_SWITCH_INTERVAL_US:
-            raise ConfigurationError(f"parameter 'realtime.switch_interval_us' must be an integer 0 (Python's) to "
-                                     f"{MAX_SWITCH_INTERVAL_US}, got {switch!r}")
+        slack = _bounded_int(params, "realtime.timer_slack_ns", DEFAULT_TIMER_SLACK_NS, 0, MAX_TIMER_SLACK_NS,
+                             f"0-{MAX_TIMER_SLACK_NS}")
+        latency = _bounded_int(params, "realtime.cpu_dma_latency_us", -1, -1, MAX_CPU_DMA_LATENCY_US,
+                               f"-1 (off) to {MAX_CPU_DMA_LATENCY_US}")
+        switch = _bounded_int(params, "realtime.switch_interval_us", DEFAULT_SWITCH_INTERVAL_US, 0,
+                              MAX_SWITCH_INTERVAL_US, f"0 (Python's) to {MAX_SWITCH_INTERVAL_US}")
         return cls(tuple(cpus), priority, bool(params.get("realtime.lock_memory", False)), mode, slack, latency,
                    switch)
+
+
+def _bounded_int(params: Mapping[str, Any], name: str, default: int, low: int, high: int, allowed: str) -> int:
+    value = params.get(name, default)
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ConfigurationError(f"parameter '{name}' must be an integer {allowed}, got {value!r}")
+    return value
 
 
 @dataclass
@@ -150,20 +149,25 @@ class SwitchInterval:
             self._saved = None
 
 
+def _libc() -> Any:
+    return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+
+
+def _raise_errno() -> None:
+    errno = ctypes.get_errno()
+    raise OSError(errno, os.strerror(errno))
+
+
 def _prctl(option: int, value: int) -> None:
-    libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-    if libc.prctl(option, ctypes.c_ulong(value), 0, 0, 0) != 0:
-        errno = ctypes.get_errno()
-        raise OSError(errno, os.strerror(errno))
+    if _libc().prctl(option, ctypes.c_ulong(value), 0, 0, 0) != 0:
+        _raise_errno()
 
 
 def lock_memory(report: RealtimeReport) -> None:
     """mlockall(MCL_CURRENT | MCL_FUTURE) through libc."""
     def call() -> None:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-        if libc.mlockall(MCL_CURRENT | MCL_FUTURE) != 0:
-            errno = ctypes.get_errno()
-            raise OSError(errno, os.strerror(errno))
+        if _libc().mlockall(MCL_CURRENT | MCL_FUTURE) != 0:
+            _raise_errno()
     _try(report, "memory locked (mlockall)", call, hint="needs CAP_IPC_LOCK or a memlock limit (ulimit -l)")
 
 

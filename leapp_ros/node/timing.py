@@ -68,7 +68,7 @@ class TickProfile:
         if not len(total):
             nan = float("nan")
             return {**result, "p50_ms": nan, "p99_ms": nan, "max_ms": nan, "overhead_p50_us": nan,
-                    "overhead_p99_us": nan}
+                    "overhead_p99_us": nan, "wake_p50_us": nan, "wake_p99_us": nan}
         columns = np.column_stack((total, total - stages[:, _ENGINE], stages, wake))  # ns
         p50, p99 = column_percentiles(columns) / 1e3  # us
         result.update(p50_ms=p50[0] / 1e3, p99_ms=p99[0] / 1e3, max_ms=self.max_ns / 1e6,
